@@ -1,0 +1,55 @@
+"""Shared helpers of the checks: number display and flag building from evidence."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from auditor.facts import Evidence, Quantity
+from auditor.flags import Flag, Severity
+from auditor.intervals import Interval
+
+
+def fmt(value: Decimal, decimals: int) -> str:
+    """A Decimal shown with `decimals` places, rounding half up as reports do."""
+    q = Decimal(1).scaleb(-decimals)
+    return str(value.quantize(q, rounding=ROUND_HALF_UP))
+
+
+def computed_text(iv: Interval, decimals: int) -> str:
+    return fmt(iv.mid, decimals)
+
+
+def diff_text(stated: Quantity, iv: Interval, decimals: int) -> str:
+    return fmt(stated.value - iv.mid, decimals)
+
+
+def consistent(stated: Quantity, computed: Interval) -> bool:
+    """The tolerance rule: the stated number's rounding range meets the computed range."""
+    return stated.interval.intersects(computed)
+
+
+def make_flag(check: str, severity: Severity, message: str, stated: Quantity | str,
+              computed: str, difference: str, evidence: list[Evidence | None]) -> Flag:
+    """A Flag whose location is the first evidence; all quotes go to the evidence cell."""
+    evs = [e for e in evidence if e is not None and e.quote]
+    seen: list[str] = []
+    for e in evs:
+        q = " ".join(e.quote.split())
+        if q not in seen:
+            seen.append(q)
+    first = evs[0] if evs else None
+    return Flag(
+        check=check, severity=severity, message=message,
+        stated=stated.text + ("%" if stated.unit == "%" else "") if isinstance(stated, Quantity) else stated,
+        computed=computed, difference=difference, evidence=" … ".join(seen),
+        start=first.start if first else None, end=first.end if first else None,
+        page=first.page if first else None,
+    )
+
+
+def pct(num: Interval, den: Interval) -> Interval | None:
+    """num ÷ den × 100, or None when the denominator may be zero."""
+    try:
+        return (num / den).scale(100)
+    except ZeroDivisionError:
+        return None

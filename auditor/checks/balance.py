@@ -1,0 +1,53 @@
+"""BALANCE: year-end balances against available funds minus spending, and rolling balances."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks import register
+from auditor.checks._common import computed_text, consistent, diff_text, make_flag
+from auditor.facts import Facts, FundFlow
+from auditor.flags import Flag, Severity
+from auditor.intervals import Interval, total
+
+
+def _available(f: FundFlow) -> tuple[Interval, str] | None:
+    if f.available is not None:
+        return f.available.interval, f"可用资金{f.available.shown()}"
+    if f.carryover is not None and f.allocated is not None:
+        return (total([f.carryover.interval, f.allocated.interval]),
+                f"上年结转{f.carryover.shown()}+当年下达{f.allocated.shown()}")
+    if f.budget is not None:
+        return f.budget.interval, f"预算数{f.budget.shown()}"
+    if f.allocated is not None:
+        return f.allocated.interval, f"收入{f.allocated.shown()}"
+    return None
+
+
+@register("BALANCE", Severity.ERROR)
+def check(facts: Facts) -> Iterator[Flag]:
+    """Balance ≠ available − spent; closing balance ≠ prior-year balance + this year's surplus."""
+    for f in facts.fund_flows:
+        avail = _available(f)
+        if f.balance is not None and f.spent is not None and avail is not None:
+            comp = avail[0] - f.spent.interval
+            if not consistent(f.balance, comp):
+                dec = max(f.balance.decimals, f.spent.decimals)
+                yield make_flag(
+                    "BALANCE", Severity.ERROR,
+                    f"{f.name}结余写为{f.balance.shown()}，按{avail[1]}−支出{f.spent.shown()}计算为"
+                    f"{computed_text(comp, dec)}{f.balance.unit}",
+                    f.balance, computed_text(comp, dec), diff_text(f.balance, comp, dec),
+                    [f.balance.evidence, f.spent.evidence],
+                )
+        if f.closing_balance is not None and f.prior_balance is not None and f.balance is not None:
+            comp = f.prior_balance.interval + f.balance.interval
+            if not consistent(f.closing_balance, comp):
+                dec = max(f.prior_balance.decimals, f.balance.decimals)
+                yield make_flag(
+                    "BALANCE", Severity.ERROR,
+                    f"{f.name}年末滚存结余写为{f.closing_balance.shown()}，按上年结余{f.prior_balance.shown()}"
+                    f"+本年结余{f.balance.shown()}计算为{computed_text(comp, dec)}{f.closing_balance.unit}",
+                    f.closing_balance, computed_text(comp, dec), diff_text(f.closing_balance, comp, dec),
+                    [f.closing_balance.evidence, f.prior_balance.evidence, f.balance.evidence],
+                )

@@ -1,0 +1,70 @@
+"""EXEC_RATE: the stated budget execution rate against spent ÷ budget on every base the report allows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks import register
+from auditor.checks._common import computed_text, consistent, diff_text, make_flag, pct
+from auditor.facts import Facts, FundFlow, Quantity
+from auditor.flags import Flag, Severity
+from auditor.intervals import Interval, total
+
+
+def _bases(f: FundFlow) -> list[tuple[str, Quantity, Interval, str]]:
+    """(kind, spent, budget interval, description) in order of preference."""
+    out: list[tuple[str, Quantity, Interval, str]] = []
+    spent = f.spent
+    carry = f.carryover or f.prior_balance
+    if spent is not None:
+        if f.available is not None:
+            out.append(("full", spent, f.available.interval, f"可用资金{f.available.shown()}"))
+        elif carry is not None and f.allocated is not None:
+            out.append(("full", spent, total([carry.interval, f.allocated.interval]),
+                        f"{'上年结转' if f.carryover else '上年结余'}{carry.shown()}+当年下达{f.allocated.shown()}"))
+        elif f.budget is not None:
+            out.append(("full", spent, f.budget.interval, f"全年预算数{f.budget.shown()}"))
+        elif f.allocated is not None:
+            out.append(("full", spent, f.allocated.interval, f"当年下达{f.allocated.shown()}"))
+    if f.spent_current is not None and f.allocated is not None:
+        out.append(("current", f.spent_current, f.allocated.interval, f"当年下达{f.allocated.shown()}"))
+    if spent is not None and carry is not None and f.allocated is not None:
+        out.append(("narrow", spent, f.allocated.interval, f"当年下达{f.allocated.shown()}"))
+    return out
+
+
+@register("EXEC_RATE", Severity.ERROR)
+def check(facts: Facts) -> Iterator[Flag]:
+    """Stated 预算执行率 ≠ spent ÷ budget; matching only the allocation without carryover is a warning."""
+    for f in facts.fund_flows:
+        rate = f.rate
+        if rate is None:
+            continue
+        bases = [(k, s, b, d, pct(s.interval, b)) for k, s, b, d in _bases(f)]
+        bases = [x for x in bases if x[4] is not None]
+        if not bases:
+            continue
+        if any(consistent(rate, c) for k, _s, _b, _d, c in bases if k in {"full", "current"}):
+            continue
+        kind, spent, _b, desc, comp = bases[0]
+        assert comp is not None
+        evidence = [rate.evidence, spent.evidence]
+        narrow = next((x for x in bases if x[0] == "narrow" and consistent(rate, x[4])), None)
+        dec = rate.decimals
+        if narrow is not None:
+            yield make_flag(
+                "EXEC_RATE", Severity.WARNING,
+                f"{f.name}预算执行率写为{rate.text}%，按支出{spent.shown()}÷{desc}计算为"
+                f"{computed_text(comp, dec)}%（仅与{narrow[3]}口径相符，未计入上年结转/结余）",
+                rate, computed_text(comp, dec) + "%", diff_text(rate, comp, dec), evidence,
+            )
+            continue
+        others = "；".join(
+            f"按{s.shown()}÷{d}为{computed_text(c, dec)}%" for k, s, _b, d, c in bases[1:] if c is not None
+        )
+        yield make_flag(
+            "EXEC_RATE", Severity.ERROR,
+            f"{f.name}预算执行率写为{rate.text}%，按支出{spent.shown()}÷{desc}计算为{computed_text(comp, dec)}%"
+            + (f"（{others}）" if others else ""),
+            rate, computed_text(comp, dec) + "%", diff_text(rate, comp, dec), evidence,
+        )

@@ -1,0 +1,36 @@
+"""RATIO: a percentage against the numerator ÷ denominator the report states beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks import register
+from auditor.checks._common import computed_text, consistent, diff_text, make_flag, pct
+from auditor.facts import Facts
+from auditor.flags import Flag, Severity
+from auditor.intervals import Interval, total
+
+
+@register("RATIO", Severity.ERROR)
+def check(facts: Facts) -> Iterator[Flag]:
+    """A stated percentage ≠ sum(numerator) ÷ sum(denominator) × 100."""
+    for r in facts.ratios:
+        if not r.numerator or not r.denominator:
+            continue
+        comp = pct(total([q.interval for q in r.numerator]), total([q.interval for q in r.denominator]))
+        if comp is None:
+            continue
+        if r.complement:
+            comp = Interval.exact(100) - comp
+        if consistent(r.rate, comp):
+            continue
+        num = "+".join(q.shown() for q in r.numerator)
+        den = "+".join(q.shown() for q in r.denominator)
+        dec = r.rate.decimals
+        formula = f"{'1−' if r.complement else ''}{num}÷{den}"
+        yield make_flag(
+            "RATIO", Severity.ERROR,
+            f"{r.label}写为{r.rate.text}%，按{formula}计算为{computed_text(comp, dec)}%",
+            r.rate, computed_text(comp, dec) + "%", diff_text(r.rate, comp, dec),
+            [r.rate.evidence, *(q.evidence for q in r.numerator), *(q.evidence for q in r.denominator)],
+        )

@@ -1,0 +1,99 @@
+"""SCORE_SUM: a parent's weight and score against the sums of its children's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from auditor.checks import register
+from auditor.checks._common import computed_text, consistent, diff_text, make_flag
+from auditor.facts import Facts, Quantity, ScoreNode
+from auditor.flags import Flag, Severity
+from auditor.intervals import Interval, total
+
+
+def effective_max(node: ScoreNode) -> Interval | None:
+    if node.max_score is not None:
+        return node.max_score.interval
+    kids = [effective_max(c) for c in node.children]
+    if node.children and all(k is not None for k in kids):
+        return total([k for k in kids if k is not None])
+    return None
+
+
+def effective_score(node: ScoreNode) -> Interval | None:
+    """The stated score, else full marks for 不适用/不扣分, else the children's sum."""
+    if node.score is not None:
+        return node.score.interval
+    if node.not_applicable and node.max_score is not None:
+        return node.max_score.interval
+    kids = [effective_score(c) for c in node.children]
+    if node.children and all(k is not None for k in kids):
+        return total([k for k in kids if k is not None])
+    return None
+
+
+def _dec(qs: list[Quantity | None]) -> int:
+    return max([q.decimals for q in qs if q is not None] or [0])
+
+
+def _walk(node: ScoreNode) -> Iterator[Flag]:
+    kids = node.children
+    if kids:
+        where = "文字" if node.source == "prose" else "表格"
+        maxes = [effective_max(c) for c in kids]
+        if node.max_score is not None and all(m is not None for m in maxes):
+            comp = total([m for m in maxes if m is not None])
+            if not consistent(node.max_score, comp):
+                dec = _dec([node.max_score, *(c.max_score for c in kids)])
+                parts = "+".join(c.max_score.text if c.max_score else "?" for c in kids)
+                yield make_flag(
+                    "SCORE_SUM", Severity.ERROR,
+                    f"{where}中“{node.name}”分值写为{node.max_score.text}分，下级指标分值{parts}合计为"
+                    f"{computed_text(comp, dec)}分",
+                    node.max_score, computed_text(comp, dec), diff_text(node.max_score, comp, dec),
+                    [node.max_score.evidence, *(c.max_score.evidence for c in kids if c.max_score)],
+                )
+        scores = [effective_score(c) for c in kids]
+        if node.score is not None and all(s is not None for s in scores):
+            comp = total([s for s in scores if s is not None])
+            if not consistent(node.score, comp):
+                dec = _dec([node.score, *(c.score for c in kids)])
+                parts = "+".join(c.score.text if c.score else computed_text(s, dec)  # type: ignore[arg-type]
+                                 for c, s in zip(kids, scores, strict=True))
+                yield make_flag(
+                    "SCORE_SUM", Severity.ERROR,
+                    f"{where}中“{node.name}”得分写为{node.score.text}分，下级指标得分{parts}合计为"
+                    f"{computed_text(comp, dec)}分",
+                    node.score, computed_text(comp, dec), diff_text(node.score, comp, dec),
+                    [node.score.evidence, *(c.score.evidence for c in kids if c.score)],
+                )
+    for c in kids:
+        yield from _walk(c)
+
+
+@register("SCORE_SUM", Severity.ERROR)
+def check(facts: Facts) -> Iterator[Flag]:
+    """A parent's score or weight ≠ the sum of its children's, at every level, and the total score."""
+    for root in facts.scores:
+        yield from _walk(root)
+    for rating in facts.ratings[:1]:
+        for source in ("prose", "table"):
+            roots = [r for r in facts.scores if r.source == source]
+            maxes = [effective_max(r) for r in roots]
+            scores = [effective_score(r) for r in roots]
+            if not roots or any(m is None for m in maxes) or any(s is None for s in scores):
+                continue
+            if total([m for m in maxes if m is not None]).mid != Decimal(100):
+                continue
+            comp = total([s for s in scores if s is not None])
+            if consistent(rating.score, comp):
+                continue
+            dec = rating.score.decimals
+            parts = "+".join(computed_text(s, dec) for s in scores if s is not None)
+            yield make_flag(
+                "SCORE_SUM", Severity.ERROR,
+                f"总分写为{rating.score.text}分，各一级指标得分{parts}合计为{computed_text(comp, dec)}分",
+                rating.score, computed_text(comp, dec), diff_text(rating.score, comp, dec),
+                [rating.score.evidence],
+            )

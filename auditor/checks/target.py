@@ -1,0 +1,61 @@
+"""TARGET: an indicator that misses its target yet has full marks, no reason, or a claim of no deviation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks import register
+from auditor.checks._common import make_flag
+from auditor.facts import Facts, Indicator
+from auditor.flags import Flag, Severity
+
+_OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "=", "range": "区间"}
+
+
+def missed(ind: Indicator) -> bool:
+    """True only when the actual misses the target beyond any rounding."""
+    t, a = ind.target, ind.actual
+    if t is None or a is None:
+        return False
+    if t.unit and a.unit and t.unit != a.unit:
+        return False
+    ti, ai = t.interval, a.interval
+    if ind.op == ">=":
+        return ai.hi < ti.lo
+    if ind.op == ">":
+        return ai.hi <= ti.lo
+    if ind.op == "<=":
+        return ai.lo > ti.hi
+    if ind.op == "<":
+        return ai.lo >= ti.hi
+    if ind.op == "range" and ind.target_high is not None:
+        return ai.hi < ti.lo or ai.lo > ind.target_high.interval.hi
+    return False
+
+
+@register("TARGET", Severity.WARNING)
+def check(facts: Facts) -> Iterator[Flag]:
+    """A missed indicator with full marks, an empty 未完成原因, or a report that claims no deviation."""
+    for ind in facts.indicators:
+        if not missed(ind):
+            continue
+        assert ind.target is not None and ind.actual is not None
+        why: list[str] = []
+        evidence = [ind.actual.evidence, ind.evidence]
+        if ind.score is not None and ind.max_score is not None and ind.score.value >= ind.max_score.value:
+            why.append(f"仍得满分{ind.score.text}分")
+        if ind.has_reason_column and not ind.reason.strip():
+            why.append("未完成原因栏为空")
+        if facts.claims:
+            why.append("报告称“" + " ".join(facts.claims[0].evidence.quote.split()) + "”")
+            evidence.append(facts.claims[0].evidence)
+        if not why:
+            continue
+        target = f"{_OPS.get(ind.op, ind.op)}{ind.target.text}{ind.target.unit}"
+        if ind.op == "range" and ind.target_high is not None:
+            target = f"{ind.target.text}–{ind.target_high.text}{ind.target.unit}"
+        yield make_flag(
+            "TARGET", Severity.WARNING,
+            f"指标“{ind.name}”目标{target}，实际完成{ind.actual.text}{ind.actual.unit}，未达标，但" + "；".join(why),
+            ind.actual, target, "", evidence,
+        )

@@ -1,0 +1,150 @@
+"""The `audit` command: parse options, make one library call, turn errors into one line."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from auditor.audit import UnitResult, discover, iter_audit
+from auditor.errors import AuditorError
+from auditor.extract import ExtractConfig
+from auditor.flags import Severity
+from auditor.report import CsvSink
+
+err = Console(stderr=True)
+app = typer.Typer(add_completion=False, help="核查绩效自评报告中的自相矛盾之处。")
+eval_app = typer.Typer(add_completion=False, help="按标注关系评估检出情况。")
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+class ExtractorChoice(str, Enum):
+    auto = "auto"
+    rules = "rules"
+    llm = "llm"
+    hybrid = "hybrid"
+
+
+class Mode(str, Enum):
+    tools = "tools"
+    json = "json"
+    md_json = "md_json"
+
+
+def _run(path: Path, out: Path, config: ExtractConfig, quiet: bool) -> list[UnitResult]:
+    results: list[UnitResult] = []
+    with CsvSink(out) as sink, Progress(
+        TextColumn("[bold]审核"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=quiet or not err.is_terminal, transient=True,
+    ) as progress:
+        task = progress.add_task("units", total=None)
+        for r in iter_audit(path, config, on_total=lambda n: progress.update(task, total=n)):
+            sink.write(r.row(), r.flags)
+            results.append(r)
+            progress.advance(task)
+    return results
+
+
+def _summary(results: list[UnitResult], skipped: int, out: Path) -> None:
+    table = Table(title="审核结果", show_lines=False)
+    for col in ("文件", "报告", "状态", "错误", "警告"):
+        table.add_column(col)
+    for r in results:
+        table.add_row(r.file, r.unit[:40], r.status, str(r.errors), str(r.warnings))
+    err.print(table)
+    n_err = sum(r.errors for r in results)
+    n_warn = sum(r.warnings for r in results)
+    failed = sum(r.status == "failed" for r in results)
+    err.print(f"{len(results)} 份报告，{n_err} 个错误，{n_warn} 个警告，{failed} 份无法读取，"
+              f"{skipped} 个其他文件已跳过。结果：{out / 'flags.csv'}，{out / 'reports.csv'}")
+
+
+@app.command()
+def audit(
+    path: Annotated[Path, typer.Argument(help="报告文件或目录（PDF、Word、TXT、MD）")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="输出目录")] = Path("out"),
+    fail_on: Annotated[FailOn, typer.Option(help="出现该级别及以上的标记时退出码为1")] = FailOn.error,
+    extractor: Annotated[ExtractorChoice, typer.Option(help="抽取方式：auto=配置了模型则用llm，否则rules")]
+    = ExtractorChoice.auto,
+    model: Annotated[str | None, typer.Option(envvar="AUDITOR_MODEL", help="模型名")] = None,
+    base_url: Annotated[str | None, typer.Option(envvar="OPENAI_BASE_URL", help="OpenAI兼容接口地址")] = None,
+    mode: Annotated[Mode, typer.Option(help="Instructor模式")] = Mode.tools,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="并发处理的报告数")] = 1,
+    cache_dir: Annotated[Path | None, typer.Option(help="LLM缓存目录")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="不读写LLM缓存")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="不显示进度和汇总")] = False,
+    debug: Annotated[bool, typer.Option(help="出错时显示完整调用栈")] = False,
+) -> None:
+    """审核PATH下的报告，写出 OUT/flags.csv 和 OUT/reports.csv。"""
+    try:
+        if not path.exists():
+            raise typer.BadParameter(f"找不到 {path}", param_hint="PATH")
+        config = ExtractConfig(
+            extractor=extractor.value, model=model, base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY"),
+            mode=mode.value, concurrency=concurrency, cache_dir=str(cache_dir) if cache_dir else None,
+            no_cache=no_cache,
+        )
+        results = _run(path, out, config, quiet)
+    except AuditorError as exc:
+        if debug:
+            traceback.print_exc()
+        err.print(f"[red]错误：{exc.reason}[/red]")
+        raise typer.Exit(2) from None
+    skipped = len(discover(path)[1])
+    if not quiet:
+        _summary(results, skipped, out)
+    if not results or all(r.status == "failed" for r in results):
+        err.print("[red]没有任何文件可以审核[/red]")
+        raise typer.Exit(2)
+    threshold = {"error": 2, "warning": 1, "never": 99}[fail_on.value]
+    if any(f.severity.rank >= threshold for r in results for f in r.flags if f.severity != Severity.INFO):
+        raise typer.Exit(1)
+
+
+@eval_app.command()
+def evaluate(
+    labels: Annotated[Path, typer.Argument(help="标注文件（JSONL）")],
+    path: Annotated[Path, typer.Argument(help="报告目录")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="输出目录")] = Path("out/eval"),
+) -> None:
+    """审核PATH并按LABELS评分：列出漏报与误报，最后一行给出数字。"""
+    from auditor.evaluate import load_labels, score
+
+    try:
+        labelled = load_labels(labels)
+        results = _run(path, out, ExtractConfig(extractor="rules"), quiet=True)
+    except AuditorError as exc:
+        err.print(f"[red]错误：{exc.reason}[/red]")
+        raise typer.Exit(2) from None
+    flags = [f for r in results for f in r.flags]
+    s = score(flags, labelled, {r.file for r in results})
+    for rel in s.missed:
+        typer.echo(f"漏报 {rel['file']} [{rel['kind']}] stated={rel['stated']}: {rel['quote']}")
+    for flag, rel in s.false_alarms:
+        typer.echo(f"误报 {flag.file} {flag.check} stated={flag.stated}: {flag.evidence[:80]} (标注成立: {rel['formula']})")
+    typer.echo(f"contradictions={len(s.contradictions)} found={len(s.found)} recall={s.recall:.2f} "
+               f"false_alarms={len(s.false_alarms)} flags={s.flags}")
+    if s.missed or s.false_alarms:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: `audit DIR` audits, `audit eval LABELS DIR` evaluates."""
+    if len(sys.argv) > 1 and sys.argv[1] == "eval":
+        sys.argv.pop(1)
+        eval_app(prog_name="audit eval")
+    else:
+        app(prog_name="audit")

@@ -1,0 +1,892 @@
+"""The deterministic rules extractor: reads labels, units and table headers, not seed sentences."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from auditor import layout
+from auditor.extract import ExtractResult
+from auditor.facts import (
+    ChangeClaim,
+    Claim,
+    Evidence,
+    Facts,
+    FundFlow,
+    GradeBand,
+    Indicator,
+    Quantity,
+    Rating,
+    RatioClaim,
+    ScoreNode,
+    SumClaim,
+)
+from auditor.layout import Para, Row, Span, Table
+from auditor.numbers import fold, parse
+from auditor.units import Unit
+
+NUM = r"[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?"
+UNIT = r"亿元|万元|元|%|％|万人次|人次|万人|人|家次|家|个月|个|次|项|条|份|分|笔|例|期|场次|场|批|月|年|天|日"
+_NUM_UNIT = re.compile(rf"(?<![\d.])({NUM})\s*({UNIT})?")
+_CLAUSE_DELIM = "，,。；;：:、！？\n"
+_MONEY = {"亿元", "万元", "元"}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+@dataclass
+class Num:
+    """A number found in a Span: its position, text, unit and the label before it."""
+
+    span: Span
+    i: int  # start of the number in span.text
+    j: int  # end of the number (without unit)
+    k: int  # end including unit
+    text: str
+    unit: str
+    label: str
+    label_start: int
+
+    @property
+    def value(self) -> Decimal:
+        return parse(self.text)[0]  # type: ignore[index]
+
+
+def _numbers(span: Span) -> list[Num]:
+    text = fold(span.text)
+    out: list[Num] = []
+    prev_end = 0
+    for m in _NUM_UNIT.finditer(text):
+        i, j = m.span(1)
+        # Skip digits glued to latin letters or inside identifiers such as 〔2025〕3号, DRG.
+        if i > 0 and (text[i - 1].isascii() and text[i - 1].isalpha()):
+            continue
+        unit = m.group(2) or ""
+        after = text[m.end() : m.end() + 2]
+        if unit in {"年", "月", "日"} and not unit == "个月":
+            # 2024年 / 12月 are dates, not quantities.
+            prev_end = m.end()
+            continue
+        if after[:1] in {"号", "〕", "]", "】"} or text[i - 1 : i] in {"〔", "[", "第"}:
+            prev_end = m.end()
+            continue
+        ls = max(prev_end, max((text.rfind(d, 0, i) + 1 for d in _CLAUSE_DELIM), default=0))
+        label = re.sub(r"(?:为|是|约|了|达到|共计)+$", "", text[ls:i].strip()).strip()
+        out.append(Num(span, i, j, m.end() if unit else j, text[i:j], unit.replace("％", "%"), label, ls))
+        prev_end = m.end()
+    return out
+
+
+def _quantity(n: Num, label: str = "", quote_from: int | None = None) -> Quantity:
+    value, decimals = parse(n.text)  # type: ignore[misc]
+    qa = n.label_start if quote_from is None else quote_from
+    start, end = n.span.doc_span(qa, n.k)
+    return Quantity(
+        value=value, unit=n.unit, text=n.text, decimals=decimals,
+        evidence=Evidence(quote="", start=start, end=end), label=label or n.label,
+    )
+
+
+def _cell_quantity(cell: Span, label: str, quote_from: Span | None = None) -> Quantity | None:
+    """A cell holding one number (optionally with unit or % sign)."""
+    t = fold(cell.text).strip()
+    m = re.fullmatch(rf"\s*({NUM})\s*({UNIT})?\s*", t)
+    if not m:
+        return None
+    parsed = parse(m.group(1))
+    if parsed is None:
+        return None
+    value, decimals = parsed
+    start, end = cell.start, cell.end
+    if quote_from is not None and quote_from.offs:
+        start = min(start, quote_from.start)
+    return Quantity(
+        value=value, unit=(m.group(2) or "").replace("％", "%"), text=m.group(1), decimals=decimals,
+        evidence=Evidence(quote="", start=start, end=end), label=label,
+    )
+
+
+def _sentences(span: Span) -> list[tuple[int, int]]:
+    text = span.text
+    out, a = [], 0
+    for m in re.finditer(r"[。！？!?]", text):
+        out.append((a, m.end()))
+        a = m.end()
+    if a < len(text):
+        out.append((a, len(text)))
+    return out
+
+
+# ----------------------------------------------------------------------------- fund flows
+
+_FLOW_RULES: list[tuple[str, str]] = [
+    (r"滚存结余|年末结余总额", "closing_balance"),
+    (r"上年结余", "prior_balance"),
+    (r"累计结余|结余率|结余占", ""),
+    (r"执行率", "rate"),
+    (r"结转.{0,6}支出", "spent_carryover"),
+    (r"(当年|本年).{0,8}支出", "spent_current"),
+    (r"上年结转|结转至本年", "carryover"),
+    (r"结转结余|结余|结转", "balance"),
+    (r"年初预算|预算收入|预算支出|预算数|非税|采购|一般性|人均", ""),
+    (r"共计|合计|总计", "available"),
+    (r"支出|执行数", "spent"),
+    (r"下达|收入|到位|投入|拨付", "allocated"),
+]
+
+
+def _flow_field(label: str, unit: str, in_list: bool) -> str:
+    if unit == "%":
+        return "rate" if re.search(r"执行率", label) and not re.search(r"采购|项目", label) else ""
+    if unit not in _MONEY:
+        return ""
+    for pattern, fld in _FLOW_RULES:
+        if re.search(pattern, label):
+            if in_list and fld not in {"spent_carryover", "spent_current"}:
+                return ""
+            if fld == "available" and re.search(r"支出|收入", label):
+                return ""
+            return fld
+    return ""
+
+
+def _flows(paras: list[Para]) -> list[FundFlow]:
+    flows: list[FundFlow] = []
+    current: dict[str, Quantity] = {}
+    name = ""
+
+    def close() -> None:
+        if len(current) >= 2:
+            flows.append(FundFlow(name=name or "资金", **current))
+        current.clear()
+
+    for p in paras:
+        found: dict[str, Quantity] = {}
+        text = fold(p.text)
+        for a, b in _sentences(p):
+            list_from = None
+            for n in _numbers(p):
+                if not (a <= n.i < b):
+                    continue
+                if list_from is None:
+                    k = text.find("其中", a, n.i)
+                    if k >= 0:
+                        list_from = k
+                in_list = list_from is not None
+                fld = _flow_field(n.label, n.unit, in_list)
+                if fld and fld not in found:
+                    found[fld] = _quantity(n)
+        if "rate" in found and not ({"spent", "allocated", "budget", "spent_current"} & found.keys()):
+            del found["rate"]  # a rate with no money beside it belongs to some other line
+        if not found:
+            continue
+        conflict = any(k in current and current[k].value != v.value for k, v in found.items())
+        if conflict:
+            close()
+        for k, v in found.items():
+            current.setdefault(k, v)
+        if not name:
+            m = re.search(r"([\u4e00-\u9fa5（）()]{2,40}?(?:补助资金|资金))", re.sub(r"^.*?20\d\d\s*年度?", "", p.text))
+            name = m.group(1) if m else ""
+    close()
+    return flows
+
+
+# ----------------------------------------------------------------------------- sums, ratios, changes
+
+_STOP_PART = re.compile(r"共计|合计|总计|净|累计|结余|率|比例|占比|人均")
+
+
+def _sums(paras: list[Para]) -> list[SumClaim]:
+    out: list[SumClaim] = []
+    for p in paras:
+        text = fold(p.text)
+        nums = _numbers(p)
+        for m in re.finditer(r"其中", text):
+            k = m.start()
+            before = [n for n in nums if n.k <= k and n.unit and n.unit != "%"]
+            if not before:
+                continue
+            total = before[-1]
+            if text[total.k : k].count("。") or len(text[total.k : k]) > 12:
+                continue
+            paren = text[k - 1 : k] in {"（", "("}
+            end = len(text)
+            if paren:
+                close = re.search(r"[）)]", text[k:])
+                end = k + close.start() if close else end
+            else:
+                stop = re.search(r"。", text[k:])
+                end = k + stop.start() if stop else end
+            parts = []
+            for n in nums:
+                if not (k < n.i < end) or n.unit != total.unit:
+                    continue
+                if _STOP_PART.search(n.label):
+                    break
+                parts.append(n)
+            if len(parts) >= 2:
+                out.append(SumClaim(
+                    label=total.label, total=_quantity(total),
+                    parts=[_quantity(x) for x in parts], exhaustive=True,
+                ))
+        for m in re.finditer(r"共计|合计|总计|共", text):
+            k = m.start()
+            after = [n for n in nums if n.i >= m.end() and n.i - m.end() <= 3 and n.unit and n.unit != "%"]
+            if not after:
+                continue
+            total = after[0]
+            sent_start = max(text.rfind("。", 0, k) + 1, 0)
+            parts = [n for n in nums if sent_start <= n.i and n.k <= k and n.unit == total.unit]
+            if parts and len(text[parts[-1].k : k].strip("，,、；; ")) > 0:
+                continue
+            if len(parts) >= 2 and not any(_STOP_PART.search(x.label) for x in parts):
+                out.append(SumClaim(
+                    label=text[m.start() : total.i] or "共计", total=_quantity(total),
+                    parts=[_quantity(x) for x in parts], exhaustive=True,
+                ))
+    return out
+
+
+_DENOM = re.compile(r"常住人口|户籍人口|目标|任务|计划|应参保|总收入|收入")
+
+
+def _ratios(paras: list[Para], flows: list[FundFlow]) -> list[RatioClaim]:
+    out: list[RatioClaim] = []
+    for p in paras:
+        text = fold(p.text)
+        nums = _numbers(p)
+        for a, b in _sentences(p):
+            sent = [n for n in nums if a <= n.i < b]
+            for idx, n in enumerate(sent):
+                if n.unit != "%" or not re.search(r"率|比例|占比|比重", n.label + text[n.label_start - 4 : n.label_start]):
+                    continue
+                before = [x for x in sent[:idx] if x.unit and x.unit != "%"]
+                if len(before) < 2:
+                    continue
+                label = n.label
+                if re.search(r"占比", label) and "其中" in text[a : n.i]:
+                    k = text.rfind("其中", a, n.i)
+                    tot = [x for x in before if x.k <= k]
+                    part = [x for x in before if x.i > k]
+                    if tot and len(part) == 1 and part[0].unit == tot[-1].unit:
+                        out.append(RatioClaim(label=label, rate=_quantity(n), numerator=[_quantity(part[0])],
+                                              denominator=[_quantity(tot[-1])]))
+                    continue
+                if re.search(r"结余率", label):
+                    num = [x for x in before if re.search(r"结余", x.label) and not re.search(r"累计", x.label)]
+                    den = [x for x in before if re.search(r"收入", x.label)]
+                    if len(num) >= 1 and len(den) == 1:
+                        out.append(RatioClaim(label=label, rate=_quantity(n), numerator=[_quantity(num[-1])],
+                                              denominator=[_quantity(den[0])]))
+                    continue
+                units = {x.unit for x in before}
+                if len(units) != 1 or units & {"分"}:
+                    continue
+                den = [x for x in before if _DENOM.search(x.label)]
+                num = [x for x in before if not _DENOM.search(x.label)]
+                if len(den) == 1 and num and re.search(r"完成|参保率|覆盖", label):
+                    out.append(RatioClaim(label=label, rate=_quantity(n), numerator=[_quantity(x) for x in num],
+                                          denominator=[_quantity(den[0])]))
+    return out
+
+
+_CHANGE = re.compile(
+    rf"({NUM})\s*(万元|元|亿元|人|%)?\s*较(?:上年|去年|上年度|同期)?\s*({NUM})\s*(万元|元|亿元|人|%)?\s*"
+    rf"(?:实现)?(压减|减少|下降|降低|增加|增长|提高|上升)了?\s*({NUM})\s*(%|万元|元|亿元|人)?"
+)
+
+
+def _changes(paras: list[Para]) -> list[ChangeClaim]:
+    out: list[ChangeClaim] = []
+    for p in paras:
+        text = fold(p.text)
+        for m in _CHANGE.finditer(text):
+            after_t, before_t, verb, chg_t, chg_u = m.group(1), m.group(3), m.group(5), m.group(6), m.group(7) or ""
+            unit = m.group(2) or m.group(4) or ""
+            direction = -1 if verb in {"压减", "减少", "下降", "降低"} else 1
+            start, end = p.doc_span(m.start(), m.end())
+            ev = Evidence(quote="", start=start, end=end)
+
+            def q(t: str, u: str, label: str) -> Quantity:
+                v, d = parse(t)  # type: ignore[misc]
+                return Quantity(value=v, unit=u, text=t, decimals=d, evidence=ev, label=label)
+
+            ls = max(text.rfind(c, 0, m.start()) for c in "，。；：")
+            label = text[ls + 1 : m.start()].strip()
+            out.append(ChangeClaim(
+                label=label, before=q(before_t, unit, "上年"), after=q(after_t, unit, "本年"),
+                change=q(chg_t, chg_u, verb), direction=direction, relative=chg_u == "%",
+            ))
+    return out
+
+
+# ----------------------------------------------------------------------------- score trees in prose
+
+_MAX_KW = r"满分|总分|指标分值|分值|权重分|指标共|共"
+_SCORE_KW = r"自评得分|自评|实得|评价得分|评价得|得分"
+_NODE = re.compile(
+    rf"(?:(?P<mk>{_MAX_KW})\s*[:：]?\s*(?P<max>{NUM})\s*分|[（(]\s*(?P<max2>{NUM})\s*分\s*[)）])"
+    rf"\s*[，,、;；]?\s*(?:(?P<sk>{_SCORE_KW})\s*(?:为)?\s*(?P<score>{NUM})\s*分|(?P<na>本项(?:目)?不扣分))"
+)
+_MARKER = re.compile(
+    r"^\s*(?:#+\s*)?(?:\*\*)?\s*(?P<m>[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[)）]|\d+\s*[、.．](?!\d)"
+    r"|[（(]\d+[)）]|[①②③④⑤⑥⑦⑧⑨⑩]|——|—)"
+)
+
+
+def _style(marker: str) -> str:
+    if re.match(r"[一二三四五六七八九十]+[、.．]", marker):
+        return "cn"
+    if re.match(r"[（(][一二三四五六七八九十]+", marker):
+        return "pcn"
+    if re.match(r"\d", marker):
+        return "d"
+    if re.match(r"[（(]\d", marker):
+        return "pd"
+    if marker in "①②③④⑤⑥⑦⑧⑨⑩":
+        return "circ"
+    return "dash"
+
+
+def _clean_name(name: str) -> str:
+    name = re.sub(r"^[\s#*]+|[\s*]+$", "", name)
+    name = _MARKER.sub("", name)
+    name = re.sub(r"[\s*]+", "", name)
+    name = re.sub(r"[（(：:，,。—-]+$", "", name)
+    name = re.sub(r"(情况分析|分析|情况)$", "", name)
+    return name.strip("（(：:，,。—- ")
+
+
+@dataclass
+class _ProseNode:
+    node: ScoreNode
+    style: str
+    pos: int
+
+
+def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
+    out: list[_ProseNode] = []
+    for p in paras:
+        text = fold(p.text)
+        for m in _NODE.finditer(text):
+            # The name is the clause before the weight; an empty clause means "the heading before".
+            clause_start = max((text.rfind(c, 0, m.start()) for c in "。；;，,：:"), default=-1) + 1
+            name_part = text[clause_start : m.start()]
+            if re.fullmatch(r"[\s（(]*", name_part):
+                # walk back to the nearest clause that opens with a numbering marker
+                pos, name_part = clause_start - 1, ""
+                for _ in range(4):
+                    if pos <= 0:
+                        break
+                    prev = max((text.rfind(c, 0, pos) for c in "。；;：:"), default=-1) + 1
+                    cand = text[prev:pos]
+                    if _MARKER.match(cand) or prev == 0:
+                        name_part = cand
+                        clause_start = prev
+                        break
+                    pos = prev - 1
+            mk = _MARKER.match(text[clause_start:])
+            style = _style(mk.group("m")) if mk else "none"
+            name = _clean_name(name_part)
+            if m.group("mk") == "共" and not name_part.rstrip().endswith("指标"):
+                continue
+            if not name:
+                continue
+            max_t = m.group("max") or m.group("max2")
+            mstart = m.start("max") if m.group("max") else m.start("max2")
+            vm, dm = parse(max_t)  # type: ignore[misc]
+            s0, e0 = p.doc_span(clause_start, m.end())
+            ev = Evidence(quote="", start=s0, end=e0)
+            max_q = Quantity(value=vm, unit="分", text=max_t, decimals=dm, evidence=ev, label="分值")
+            if m.group("na"):
+                score_q = Quantity(value=vm, unit="分", text=max_t, decimals=dm, evidence=ev, label="本项不扣分")
+                na = True
+            else:
+                vs, ds = parse(m.group("score"))  # type: ignore[misc]
+                score_q = Quantity(value=vs, unit="分", text=m.group("score"), decimals=ds, evidence=ev,
+                                   label="得分")
+                na = False
+            del mstart
+            out.append(_ProseNode(
+                ScoreNode(name=name, max_score=max_q, score=score_q, not_applicable=na, source="prose"),
+                style, s0,
+            ))
+    return out
+
+
+def _full(node: ScoreNode) -> bool:
+    """True when the children's weights already add up to the node's weight."""
+    if not node.children or node.max_score is None:
+        return False
+    kids = [c.max_score.value for c in node.children if c.max_score is not None]
+    return len(kids) == len(node.children) and sum(kids) == node.max_score.value
+
+
+def _bigger(node: ScoreNode, parent: ScoreNode) -> bool:
+    """A child never weighs more than its parent."""
+    return (node.max_score is not None and parent.max_score is not None
+            and node.max_score.value > parent.max_score.value)
+
+
+def _room(node: ScoreNode, child: ScoreNode) -> bool:
+    if node.max_score is None or child.max_score is None:
+        return False
+    used = sum((c.max_score.value for c in node.children if c.max_score is not None), Decimal(0))
+    return used + child.max_score.value <= node.max_score.value
+
+
+def build_tree(items: list[_ProseNode]) -> list[ScoreNode]:
+    """Nest prose score items by numbering style; the weights settle what the numbering leaves open.
+
+    Reports mix numbering styles ("（3）" under "2." when it means "3."), so a parent whose
+    children already fill its weight takes no more children, and an unfilled parent keeps a
+    same-styled follower that fits inside it.
+    """
+    roots: list[ScoreNode] = []
+    stack: list[tuple[ScoreNode, str]] = []
+    for item in items:
+        node, style = item.node, item.style
+        styles = [s for _, s in stack]
+        if style in styles:
+            idx = len(styles) - 1 - styles[::-1].index(style)
+            same = stack[idx][0]
+            if same.children and not _full(same) and _room(same, node) and style != "none":
+                del stack[idx + 1 :]
+            else:
+                del stack[idx:]
+        while stack and (_full(stack[-1][0]) or _bigger(node, stack[-1][0])):
+            stack.pop()
+        node.level = len(stack) + 1
+        (stack[-1][0].children if stack else roots).append(node)
+        stack.append((node, style))
+    return roots
+
+
+# ----------------------------------------------------------------------------- tables
+
+_LEVEL_HDR = {"一级指标": 1, "二级指标": 2, "三级指标": 3}
+
+
+def _is_header(texts: list[str]) -> bool:
+    joined = "".join(texts)
+    return "一级指标" in joined and any(re.search(r"分值|权重|得分", t) for t in texts)
+
+
+def _inline_max(text: str) -> tuple[str, str | None]:
+    m = re.search(rf"[（(]\s*({NUM})\s*分\s*[)）]\s*$", fold(text))
+    if not m:
+        return text, None
+    return text[: m.start()].strip(), m.group(1)
+
+
+def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[tuple[str, Quantity, Quantity | None]]]:
+    """Score trees from tables with 一级/二级/三级指标 columns; also their 合计 rows."""
+    roots: list[ScoreNode] = []
+    totals: list[tuple[str, Quantity, Quantity | None]] = []
+    for t in tables:
+        roles: list[str] | None = None
+        prev_hdr: list[str] | None = None
+        fill: dict[int, ScoreNode] = {}
+        for r in t.rows:
+            texts = [fold(x) for x in r.texts]
+            if _is_header(texts):
+                roles = _roles(texts, prev_hdr)
+                prev_hdr = texts
+                continue
+            prev_hdr = texts if roles is None else prev_hdr
+            if roles is None:
+                continue
+            cells = list(r.cells)
+            first = next((i for i, x in enumerate(texts) if x.strip()), None)
+            if first is None:
+                continue
+            if texts[first].strip() in {"合计", "总计", "总分"}:
+                cells = cells[first:]
+                row = {roles[i]: cells[i] for i in range(min(len(roles), len(cells)))}
+                mx = [c for role, c in row.items() if role.startswith("max")]
+                mq = _cell_quantity(mx[0], "合计分值", cells[0]) if mx else None
+                sq = _cell_quantity(row["score"], "合计得分", cells[0]) if "score" in row else None
+                if mq is not None:
+                    totals.append(("合计", mq, sq))
+                elif sq is not None:
+                    totals.append(("合计", sq, None))
+                continue
+            row = {roles[i]: cells[i] for i in range(min(len(roles), len(cells)))}
+            path: list[ScoreNode] = []
+            for level in (1, 2, 3):
+                key = f"L{level}"
+                if key not in row:
+                    continue
+                raw = row[key].text.strip()
+                if not raw:
+                    node = fill.get(level)
+                    if node is None:
+                        continue
+                    path.append(node)
+                    continue
+                name, inline = _inline_max(raw)
+                name = re.sub(r"\s+", "", name)
+                parent_list = path[-1].children if path else roots
+                node = next((c for c in parent_list if c.name == name), None)
+                if node is None:
+                    node = ScoreNode(name=name, level=level, source="table")
+                    parent_list.append(node)
+                if inline and node.max_score is None:
+                    v, d = parse(inline)  # type: ignore[misc]
+                    node.max_score = Quantity(value=v, unit="分", text=inline, decimals=d,
+                                              evidence=Evidence(quote="", start=row[key].start,
+                                                                end=row[key].end), label="分值")
+                mk = f"max{level}"
+                if mk in row and node.max_score is None:
+                    node.max_score = _cell_quantity(row[mk], "分值", row[key])
+                fill[level] = node
+                for deeper in range(level + 1, 4):
+                    fill.pop(deeper, None)
+                path.append(node)
+            if not path:
+                continue
+            leaf = path[-1]
+            if "max" in row and leaf.max_score is None:
+                leaf.max_score = _cell_quantity(row["max"], "分值", row.get(f"L{leaf.level}"))
+            if "score" in row and leaf.score is None:
+                leaf.score = _cell_quantity(row["score"], "得分", row.get(f"L{leaf.level}"))
+            if "deduction" in row and leaf.deduction is None:
+                leaf.deduction = _cell_quantity(row["deduction"], "扣分", row.get(f"L{leaf.level}"))
+    return roots, totals
+
+
+def _roles(texts: list[str], prev: list[str] | None) -> list[str]:
+    while texts and not texts[-1].strip():
+        texts = texts[:-1]
+    roles: list[str] = []
+    last_level = 0
+    for t in texts:
+        t = re.sub(r"\s+", "", t)
+        if t in _LEVEL_HDR or any(k in t for k in _LEVEL_HDR) and len(t) <= 6:
+            last_level = next(v for k, v in _LEVEL_HDR.items() if k in t)
+            roles.append(f"L{last_level}")
+        elif re.search(r"扣分", t):
+            roles.append("deduction")
+        elif re.search(r"得分", t):
+            roles.append("score")
+        elif re.search(r"评分分值|分值|满分", t):
+            roles.append(f"max{last_level}" if last_level and roles and roles[-1] == f"L{last_level}"
+                         and "L3" not in roles else "max")
+        else:
+            roles.append("")
+    if "score" not in roles and prev:
+        # A two-row header: the first row's lead cell spans the level columns of the second.
+        extra = _roles(prev[1:], None)
+        roles = roles + extra
+    # A 权重 column is a percentage; the 评分分值 next to it is the weight in points.
+    if "max" not in roles and f"max{last_level}" in roles and last_level == 1:
+        roles = ["max" if r == "max1" else r for r in roles]
+    return roles
+
+
+_FUND_HDR = re.compile(r"预算数|执行数|执行率")
+
+
+def _fund_tables(tables: list[Table]) -> tuple[list[FundFlow], list[SumClaim]]:
+    flows: list[FundFlow] = []
+    sums: list[SumClaim] = []
+    for t in tables:
+        cols: dict[str, int] = {}
+        rows: list[tuple[Row, str]] = []
+        for r in t.rows:
+            texts = [re.sub(r"\s+", "", fold(x)) for x in r.texts]
+            if sum(bool(_FUND_HDR.search(x)) for x in texts) >= 2:
+                cols = {}
+                for i, x in enumerate(texts):
+                    if "执行率" in x:
+                        cols["rate"] = i
+                    elif "执行数" in x:
+                        cols["spent"] = i
+                    elif "预算数" in x:
+                        cols["budget"] = i
+                rows = []
+                continue
+            if not cols:
+                continue
+            label_i = next((i for i, x in enumerate(texts) if x and not re.fullmatch(NUM + "%?", x)), None)
+            in_cols = [texts[i] for i in cols.values() if i < len(texts)]
+            if not any(re.fullmatch(NUM + "%?", x) for x in in_cols):
+                if any(in_cols) or label_i is None or not texts[label_i].startswith(("其中", "地方", "其他", "中央")):
+                    cols = {} if any(in_cols) or "管理" in "".join(texts) else cols
+                if label_i is not None and texts[label_i]:
+                    pass
+                continue
+            if label_i is None or label_i >= min(cols.values()):
+                continue
+            name = texts[label_i].strip(":：")
+            fields: dict[str, Quantity] = {}
+            for fld, i in cols.items():
+                if i < len(r.cells):
+                    q = _cell_quantity(r.cells[i], name, r.cells[label_i])
+                    if q is not None:
+                        if fld == "rate":
+                            q = q.model_copy(update={"unit": "%"}) if q.unit == "%" else None
+                            if q is None:
+                                continue
+                        elif not q.unit:
+                            q = q.model_copy(update={"unit": "万元"})
+                        fields[fld] = q
+            if not fields:
+                continue
+            flows.append(FundFlow(name=name, **fields))
+            rows.append((r, name))
+        # 资金总额 = 其中 rows, for each money column
+        _table_sums(flows[-len(rows):] if rows else [], sums)
+    return flows, sums
+
+
+def _table_sums(flows: list[FundFlow], sums: list[SumClaim]) -> None:
+    if not flows or not re.search(r"总额|合计|总计", flows[0].name):
+        return
+    parts = flows[1:]
+    if len(parts) < 1:
+        return
+    for fld in ("budget", "spent"):
+        total = getattr(flows[0], fld)
+        ps = [getattr(p, fld) for p in parts if getattr(p, fld) is not None]
+        if total is not None and ps:
+            sums.append(SumClaim(label=f"{flows[0].name}（{'全年预算数' if fld == 'budget' else '全年执行数'}）",
+                                 total=total, parts=ps, exhaustive=True))
+
+
+def _row_sums(tables: list[Table]) -> list[SumClaim]:
+    """A header row naming a total and its parts (资金总额 | 财政拨款 | 其他资金) over a row of numbers."""
+    out: list[SumClaim] = []
+    for t in tables:
+        for a, b in zip(t.rows, t.rows[1:], strict=False):
+            ha = [re.sub(r"\s+", "", fold(x)) for x in a.texts]
+            tot = next((i for i, x in enumerate(ha) if re.fullmatch(r".{0,4}(总额|合计|总计)", x)), None)
+            if tot is None:
+                continue
+            part_cols = [i for i in range(tot + 1, len(ha)) if ha[i]]
+            if not part_cols or tot >= len(b.cells):
+                continue
+            total = _cell_quantity(b.cells[tot], ha[tot], a.cells[tot])
+            if total is None:
+                continue
+            parts = []
+            blank = []
+            for i in part_cols:
+                q = _cell_quantity(b.cells[i], ha[i], a.cells[i]) if i < len(b.cells) else None
+                if q is not None:
+                    parts.append(q.model_copy(update={"unit": q.unit or total.unit}))
+                else:
+                    blank.append(ha[i])
+            if parts:
+                label = ha[tot] + ("（" + "、".join(blank) + "未填）" if blank else "")
+                out.append(SumClaim(label=label, total=total.model_copy(update={"unit": total.unit or "万元"}),
+                                    parts=[p.model_copy(update={"unit": p.unit or "万元"}) for p in parts],
+                                    exhaustive=True))
+    return out
+
+
+# ----------------------------------------------------------------------------- indicators
+
+_OP_WORDS = [
+    ("≥", ">="), (">=", ">="), ("≤", "<="), ("<=", "<="), (">", ">"), ("<", "<"), ("=", "="),
+    ("大于等于", ">="), ("不低于", ">="), ("不少于", ">="), ("小于等于", "<="), ("不高于", "<="),
+    ("不超过", "<="), ("大于", ">"), ("小于", "<"), ("高于", ">"), ("低于", "<"),
+]
+_TARGET = re.compile(rf"^\s*(?P<pre>[^\d\s\-−]{{0,12}}?)?\s*(?P<op>≥|≤|>=|<=|>|<|=|大于等于|不低于|不少于|小于等于|不高于|不超过|大于|小于)?"
+                     rf"\s*(?P<v>{NUM})\s*(?:[-－~～至]\s*(?P<v2>{NUM}))?\s*(?P<u>{UNIT}|万人|个月)?\s*(?P<post>以上|以下|以内|及以上|及以下)?\s*$")
+
+
+def _parse_target(text: str) -> tuple[str, str, str, str, str] | None:
+    """(op, value, value2, unit, prefix) of a target cell such as '≥218 万人', '6-9 个月', '85%以上'."""
+    t = fold(text).replace("$", "").replace("\\geq", "≥").replace("\\leq", "≤").replace("\\%", "%").strip()
+    m = _TARGET.match(t)
+    if not m:
+        return None
+    op = dict(_OP_WORDS).get(m.group("op") or "", "")
+    post = m.group("post") or ""
+    if m.group("v2"):
+        op = "range"
+    elif not op:
+        op = ">=" if post in {"以上", "及以上"} else "<=" if post in {"以下", "以内", "及以下"} else "="
+    return op, m.group("v"), m.group("v2") or "", (m.group("u") or "").replace("％", "%"), m.group("pre") or ""
+
+
+def _indicator_tables(tables: list[Table]) -> list[Indicator]:
+    out: list[Indicator] = []
+    for t in tables:
+        hdr: list[str] | None = None
+        reason_col = False
+        op_col = False
+        for r in t.rows:
+            texts = [re.sub(r"\s+", "", fold(x)) for x in r.texts]
+            if any("指标值" in x for x in texts) and any(re.search(r"实际|完成", x) for x in texts):
+                hdr = texts
+                reason_col = any("原因" in x for x in texts)
+                op_col = any("性质" in x for x in texts)
+                continue
+            if hdr is None:
+                continue
+            ind = _indicator_row(r, texts, reason_col, op_col)
+            if ind is not None:
+                out.append(ind)
+    return out
+
+
+def _indicator_row(r: Row, texts: list[str], reason_col: bool, op_col: bool) -> Indicator | None:
+    cells = r.cells
+    n = len(texts)
+    for i in range(n):
+        # op column layout: name | op | value | unit | actual
+        if op_col and texts[i] in {"≥", "≤", ">", "<", "="} and i + 2 < n:
+            j = i + 1
+            unit = texts[i + 2] if i + 3 < n and not re.search(r"\d", texts[i + 2]) else ""
+            act_i = i + 3 if unit else i + 2
+            tgt = _parse_target(texts[i] + texts[j] + unit)
+            if tgt is None or act_i >= n:
+                return None
+            name_i = i - 1
+            return _make_indicator(r, name_i, tgt, j, act_i, unit, reason_col)
+        tgt = _parse_target(texts[i])
+        if tgt is None or i == 0 or i + 1 >= n:
+            continue
+        act = texts[i + 1]
+        if not act:
+            continue
+        return _make_indicator(r, i - 1, tgt, i, i + 1, tgt[3], reason_col)
+    return None
+
+
+def _make_indicator(r: Row, name_i: int, tgt: tuple[str, str, str, str, str], tgt_i: int, act_i: int,
+                    unit: str, reason_col: bool) -> Indicator | None:
+    cells, texts = r.cells, [re.sub(r"\s+", "", fold(x)) for x in r.texts]
+    while name_i > 0 and not texts[name_i]:
+        name_i -= 1
+    name = texts[name_i] if name_i >= 0 else ""
+    if not name:
+        return None
+    op, v, v2, u, _pre = tgt
+    u = u or unit
+    act_t = fold(cells[act_i].text).replace("$", "").strip()
+    am = re.fullmatch(rf"\s*({NUM})\s*({UNIT}|万人|个月)?\s*", act_t)
+    tv, td = parse(v)  # type: ignore[misc]
+    ev = Evidence(quote="", start=cells[name_i].start, end=cells[act_i].end)
+    target = Quantity(value=tv, unit=u, text=v, decimals=td, evidence=ev, label="指标值")
+    target_high = None
+    if v2:
+        hv, hd = parse(v2)  # type: ignore[misc]
+        target_high = Quantity(value=hv, unit=u, text=v2, decimals=hd, evidence=ev, label="指标值上限")
+    actual = None
+    if am:
+        av, ad = parse(am.group(1))  # type: ignore[misc]
+        actual = Quantity(value=av, unit=(am.group(2) or u).replace("％", "%"), text=am.group(1), decimals=ad,
+                          evidence=Evidence(quote="", start=cells[act_i].start, end=cells[act_i].end),
+                          label="实际完成值")
+    reason = " ".join(x for x in texts[act_i + 1 :] if x)
+    return Indicator(
+        name=name, levels=[x for x in texts[:name_i] if x], op=op, target=target, target_high=target_high,
+        target_text=texts[tgt_i], actual=actual, actual_text=act_t, reason=reason,
+        has_reason_column=reason_col, evidence=ev,
+    )
+
+
+# ----------------------------------------------------------------------------- ratings and claims
+
+_GRADE_WORDS = "优秀|优|良好|良|中等|中|合格|及格|差|不合格"
+_RATING = re.compile(
+    rf"(?:总体自评为|总体得分为?|综合得分为?|绩效(?:自评|评价)?得分为?|(?<!评价)自评得分为?)\s*({NUM})\s*分"
+    rf"(?:[，,。；]?\s*[^。]{{0,20}}?(?:自评为|评价为|等级为|评定为|为)\s*[“\"]?({_GRADE_WORDS})[”\"]?)?"
+)
+_BAND = re.compile(rf"({NUM})\s*(?:分)?\s*[（(]含[)）]\s*[-—–~至]\s*({NUM})\s*分\s*(?:\(含\)|（含）)?\s*为\s*[“\"]?({_GRADE_WORDS})")
+_BAND_LOW = re.compile(rf"({NUM})\s*分以下为\s*[“\"]?({_GRADE_WORDS})")
+_CLAIM = re.compile(r"未偏离|无偏离|没有偏离|圆满完成|全面完成|全部完成|均已完成|均完成")
+
+
+def _ratings(paras: list[Para], nodes: list[_ProseNode]) -> list[Rating]:
+    bands: list[GradeBand] = []
+    for p in paras:
+        text = fold(p.text)
+        for m in _BAND.finditer(text):
+            lo, hi = Decimal(m.group(1)), Decimal(m.group(2))
+            bands.append(GradeBand(grade=m.group(3), low=lo, high=hi, low_inclusive=True,
+                                   high_inclusive=hi >= 100))
+        for m in _BAND_LOW.finditer(text):
+            bands.append(GradeBand(grade=m.group(2), low=Decimal(0), high=Decimal(m.group(1)),
+                                   low_inclusive=True, high_inclusive=False))
+    out: list[Rating] = []
+    for p in paras:
+        text = fold(p.text)
+        for m in _RATING.finditer(text):
+            v, d = parse(m.group(1))  # type: ignore[misc]
+            sent_start = max((text.rfind(c, 0, m.start()) for c in "。；;"), default=-1) + 1
+            context = text[max(sent_start, m.start() - 20) : m.end(1)]
+            if not re.search(r"总体|综合|绩效", context):
+                continue
+            s0, _ = p.doc_span(m.start(1), m.end(1))
+            if any(pn.node.max_score and pn.node.max_score.evidence.start is not None
+                   and pn.node.max_score.evidence.start <= s0 < (pn.node.max_score.evidence.end or 0)
+                   for pn in nodes):
+                continue
+            s, e = p.doc_span(max(m.start() - 6, 0), m.end(1) + 1)
+            q = Quantity(value=v, unit="分", text=m.group(1), decimals=d, evidence=Evidence(quote="", start=s, end=e),
+                         label="总分")
+            grade_ev = None
+            if m.group(2):
+                gs, ge = p.doc_span(m.start(), m.end())
+                grade_ev = Evidence(quote="", start=gs, end=ge)
+            out.append(Rating(score=q, grade=m.group(2), grade_evidence=grade_ev, bands=bands))
+    return out
+
+
+def _claims(paras: list[Para]) -> list[Claim]:
+    out: list[Claim] = []
+    for p in paras:
+        text = fold(p.text)
+        for m in _CLAIM.finditer(text):
+            ctx = text[max(0, m.start() - 12) : m.end() + 8]
+            if re.search(r"未能|没有|尚未|不能|无法", text[max(0, m.start() - 3) : m.start()]):
+                continue
+            kind = "no_deviation" if "偏离" in m.group(0) else "all_met"
+            if kind == "all_met" and not re.search(r"目标|任务|指标", ctx):
+                continue
+            clause = max((text.rfind(c, 0, m.start()) for c in "，,。；;："), default=-1) + 1
+            s, e = p.doc_span(clause, m.end())
+            out.append(Claim(kind=kind, evidence=Evidence(quote="", start=s, end=e)))
+    return out
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def extract_facts(unit: Unit) -> Facts:
+    """Read a Unit's structure into Facts; evidence carries document offsets, quotes filled by grounding."""
+    blocks = layout.blocks(unit.text, unit.start)
+    paras = [b for b in blocks if isinstance(b, Para)]
+    tables = [b for b in blocks if isinstance(b, Table)]
+    flows = _flows(paras)
+    table_flows, table_sums = _fund_tables(tables)
+    table_roots, _totals = _score_tables(tables)
+    prose_nodes = _prose_nodes(paras)
+    prose_roots = build_tree(prose_nodes)
+    facts = Facts(
+        fund_flows=flows + table_flows,
+        sums=_sums(paras) + table_sums + _row_sums(tables),
+        ratios=_ratios(paras, flows),
+        changes=_changes(paras),
+        scores=prose_roots + table_roots,
+        indicators=_indicator_tables(tables),
+        ratings=_ratings(paras, prose_nodes),
+        claims=_claims(paras),
+    )
+    return facts
+
+
+class RulesExtractor:
+    """Deterministic, offline extractor."""
+
+    name = "rules"
+
+    def extract(self, unit: Unit) -> ExtractResult:
+        return ExtractResult(facts=extract_facts(unit), extractor=self.name)

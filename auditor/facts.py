@@ -1,0 +1,164 @@
+"""The Facts both extractors produce: pydantic models, the contract between extract and check."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from auditor.intervals import Interval
+
+SCHEMA_VERSION = "1"
+
+# Whole numbers of these units are counted or awarded, not rounded: "4分" is exactly 4 points
+# and "3家" exactly three; a decimal (7.24分, 104.45%) keeps the ±half-unit rounding range.
+EXACT_UNITS = frozenset({"分", "人", "家", "次", "个", "项", "条", "份", "人次", "家次", "笔", "例", "期", "场次", "场", "批"})
+
+
+class Evidence(BaseModel):
+    """Where a number stands: a verbatim quote and its character offsets in the file's text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    quote: str = Field(description="原文中逐字摘录的片段，须包含该数字")
+    start: int | None = Field(default=None, description="offset in the file's extracted text")
+    end: int | None = None
+    page: int | None = None
+
+
+class Quantity(BaseModel):
+    """A number as written in the report, with its unit, precision and evidence."""
+
+    value: Decimal
+    unit: str = Field(default="", description="万元, 元, 亿元, %, 人, 万人, 人次, 分, 家, 次, 个 ...")
+    text: str = Field(description="the number exactly as written, e.g. '465.41' or '202,992'")
+    decimals: int = 0
+    evidence: Evidence
+    label: str = Field(default="", description="what the report calls this number")
+
+    @property
+    def interval(self) -> Interval:
+        if self.decimals == 0 and self.unit in EXACT_UNITS:
+            return Interval.exact(self.value)
+        return Interval.written(self.value, self.decimals)
+
+    def shown(self) -> str:
+        """The number with its unit, as a message shows it."""
+        return f"{self.text}{self.unit}"
+
+
+class FundFlow(BaseModel):
+    """One fund line's money for the year; any field may be absent."""
+
+    name: str = Field(description="the fund or table row as the report names it")
+    allocated: Quantity | None = Field(default=None, description="当年下达 / 收入 / 到位")
+    carryover: Quantity | None = Field(default=None, description="上年结转")
+    available: Quantity | None = Field(default=None, description="合计 / 共计 / 总计 可用资金")
+    budget: Quantity | None = Field(default=None, description="全年预算数")
+    spent: Quantity | None = Field(default=None, description="实际支出 / 全年执行数")
+    spent_carryover: Quantity | None = Field(default=None, description="结转资金支出")
+    spent_current: Quantity | None = Field(default=None, description="当年下达资金支出")
+    balance: Quantity | None = Field(default=None, description="结余 / 收支结余 / 年末资金结余 (this year)")
+    prior_balance: Quantity | None = Field(default=None, description="上年结余")
+    closing_balance: Quantity | None = Field(default=None, description="年末滚存结余")
+    rate: Quantity | None = Field(default=None, description="stated 预算执行率")
+
+
+class SumClaim(BaseModel):
+    """A total and its parts; `exhaustive` is False when the parts may be a partial list."""
+
+    label: str
+    total: Quantity
+    parts: list[Quantity]
+    exhaustive: bool = True
+
+
+class RatioClaim(BaseModel):
+    """A percentage stated with what it is a ratio of: sum(numerator) ÷ sum(denominator)."""
+
+    label: str
+    rate: Quantity
+    numerator: list[Quantity]
+    denominator: list[Quantity]
+    complement: bool = Field(default=False, description="rate is 1 − numerator ÷ denominator")
+
+
+class ChangeClaim(BaseModel):
+    """A change from one value to another, stated as an amount or a percentage."""
+
+    label: str
+    before: Quantity
+    after: Quantity
+    change: Quantity
+    direction: Literal[1, -1] = Field(description="1 for 增加/增长, -1 for 减少/压减/下降")
+    relative: bool = Field(description="True when the change is a percentage of `before`")
+
+
+class ScoreNode(BaseModel):
+    """A node of the score tree: its weight, its score, its deduction and its children."""
+
+    name: str
+    level: int = 1
+    max_score: Quantity | None = None
+    score: Quantity | None = None
+    deduction: Quantity | None = None
+    not_applicable: bool = Field(default=False, description="不适用 / 不扣分: full marks for the weight")
+    source: Literal["prose", "table"] = "prose"
+    children: list[ScoreNode] = Field(default_factory=list)
+
+
+class Indicator(BaseModel):
+    """A performance indicator row with its target and what was achieved."""
+
+    name: str
+    levels: list[str] = Field(default_factory=list)
+    op: Literal[">=", "<=", "=", ">", "<", "range", "text"] = "text"
+    target: Quantity | None = None
+    target_high: Quantity | None = None
+    target_text: str = ""
+    actual: Quantity | None = None
+    actual_text: str = ""
+    score: Quantity | None = None
+    max_score: Quantity | None = None
+    reason: str = Field(default="", description="未完成原因 as written, empty if none")
+    has_reason_column: bool = False
+    evidence: Evidence
+
+
+class GradeBand(BaseModel):
+    grade: str
+    low: Decimal
+    high: Decimal
+    low_inclusive: bool = True
+    high_inclusive: bool = False
+
+
+class Rating(BaseModel):
+    """The total score and the grade word the report gives it."""
+
+    score: Quantity
+    grade: str | None = None
+    grade_evidence: Evidence | None = None
+    bands: list[GradeBand] = Field(default_factory=list)
+
+
+class Claim(BaseModel):
+    """A sentence claiming every target was met (未偏离 / 圆满完成 / 全部完成)."""
+
+    kind: Literal["no_deviation", "all_met"]
+    evidence: Evidence
+
+
+class Facts(BaseModel):
+    """Everything extracted from one Unit."""
+
+    fund_flows: list[FundFlow] = Field(default_factory=list)
+    sums: list[SumClaim] = Field(default_factory=list)
+    ratios: list[RatioClaim] = Field(default_factory=list)
+    changes: list[ChangeClaim] = Field(default_factory=list)
+    scores: list[ScoreNode] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
+    ratings: list[Rating] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    dropped: int = Field(default=0, description="values dropped by grounding")
