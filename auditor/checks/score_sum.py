@@ -39,7 +39,8 @@ def _dec(qs: list[Quantity | None]) -> int:
 
 def _walk(node: ScoreNode) -> Iterator[Flag]:
     kids = node.children
-    if kids:
+    # One lone child is a partial description more often than a tree; it proves nothing.
+    if len(kids) >= 2:
         where = "文字" if node.source == "prose" else "表格"
         maxes = [effective_max(c) for c in kids]
         if node.max_score is not None and all(m is not None for m in maxes):
