@@ -45,11 +45,19 @@ class UnitResult:
 
     def row(self) -> dict[str, object]:
         return {
-            "file": self.file, "unit": self.unit, "status": self.status, "errors": self.errors,
-            "warnings": self.warnings, "extractor": self.extractor, "seconds": f"{self.seconds:.2f}",
-            "detail": self.detail, "dropped": self.facts.dropped if self.facts else "",
-            "llm_calls": self.llm_calls, "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens, "cached": "yes" if self.cached else "no",
+            "file": self.file,
+            "unit": self.unit,
+            "status": self.status,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "extractor": self.extractor,
+            "seconds": f"{self.seconds:.2f}",
+            "detail": self.detail,
+            "dropped": self.facts.dropped if self.facts else "",
+            "llm_calls": self.llm_calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cached": "yes" if self.cached else "no",
         }
 
 
@@ -106,9 +114,17 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
     for f in flags:
         f.file, f.unit = rel, unit.title
     return UnitResult(
-        rel, unit.title, "flagged" if any(f.severity != Severity.INFO for f in flags) else "ok",
-        res.extractor, time.perf_counter() - t0, flags=flags, facts=facts, llm_calls=res.llm_calls,
-        prompt_tokens=res.prompt_tokens, completion_tokens=res.completion_tokens, cached=res.cached,
+        rel,
+        unit.title,
+        "flagged" if any(f.severity != Severity.INFO for f in flags) else "ok",
+        res.extractor,
+        time.perf_counter() - t0,
+        flags=flags,
+        facts=facts,
+        llm_calls=res.llm_calls,
+        prompt_tokens=res.prompt_tokens,
+        completion_tokens=res.completion_tokens,
+        cached=res.cached,
     )
 
 
@@ -116,8 +132,9 @@ def _failed(rel: str, reason: str, extractor: str) -> UnitResult:
     return UnitResult(rel, "", "failed", extractor, 0.0, " ".join(reason.split()))
 
 
-def iter_audit(path: Path, config: ExtractConfig | None = None,
-               on_total: Callable[[int], None] | None = None) -> Iterator[UnitResult]:
+def iter_audit(
+    path: Path, config: ExtractConfig | None = None, on_total: Callable[[int], None] | None = None
+) -> Iterator[UnitResult]:
     """Audit every report under `path`, yielding Unit results in file order as soon as each is done."""
     config = config or ExtractConfig()
     path = Path(path)
@@ -132,7 +149,7 @@ def iter_audit(path: Path, config: ExtractConfig | None = None,
             planned.append((rel, units if units else "文件中没有可读的文字"))
         except AuditorError as exc:
             planned.append((rel, exc.reason))
-        except Exception as exc:  # noqa: BLE001 - a file we cannot read must not stop the batch
+        except Exception as exc:
             planned.append((rel, f"无法读取文件：{type(exc).__name__}"))
     if on_total:
         on_total(sum(len(u) if isinstance(u, list) else 1 for _, u in planned))
@@ -149,7 +166,7 @@ def iter_audit(path: Path, config: ExtractConfig | None = None,
                 continue
             try:
                 yield fut.result()
-            except Exception as exc:  # noqa: BLE001 - one bad report never stops the run
+            except Exception as exc:
                 yield _failed(rel, f"内部错误：{type(exc).__name__}: {exc}"[:200], extractor.name)
 
 

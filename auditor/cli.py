@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,20 +25,20 @@ app = typer.Typer(add_completion=False, help="核查绩效自评报告中的自�
 eval_app = typer.Typer(add_completion=False, help="按标注关系评估检出情况。")
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     error = "error"
     warning = "warning"
     never = "never"
 
 
-class ExtractorChoice(str, Enum):
+class ExtractorChoice(StrEnum):
     auto = "auto"
     rules = "rules"
     llm = "llm"
     hybrid = "hybrid"
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     tools = "tools"
     json = "json"
     md_json = "md_json"
@@ -46,10 +46,18 @@ class Mode(str, Enum):
 
 def _run(path: Path, out: Path, config: ExtractConfig, quiet: bool) -> list[UnitResult]:
     results: list[UnitResult] = []
-    with CsvSink(out) as sink, Progress(
-        TextColumn("[bold]审核"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=quiet or not err.is_terminal, transient=True,
-    ) as progress:
+    with (
+        CsvSink(out) as sink,
+        Progress(
+            TextColumn("[bold]审核"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=quiet or not err.is_terminal,
+            transient=True,
+        ) as progress,
+    ):
         task = progress.add_task("units", total=None)
         for r in iter_audit(path, config, on_total=lambda n: progress.update(task, total=n)):
             sink.write(r.row(), r.flags)
@@ -68,8 +76,10 @@ def _summary(results: list[UnitResult], skipped: int, out: Path) -> None:
     n_err = sum(r.errors for r in results)
     n_warn = sum(r.warnings for r in results)
     failed = sum(r.status == "failed" for r in results)
-    err.print(f"{len(results)} 份报告，{n_err} 个错误，{n_warn} 个警告，{failed} 份无法读取，"
-              f"{skipped} 个其他文件已跳过。结果：{out / 'flags.csv'}，{out / 'reports.csv'}")
+    err.print(
+        f"{len(results)} 份报告，{n_err} 个错误，{n_warn} 个警告，{failed} 份无法读取，"
+        f"{skipped} 个其他文件已跳过。结果：{out / 'flags.csv'}，{out / 'reports.csv'}"
+    )
 
 
 @app.command()
@@ -77,8 +87,9 @@ def audit(
     path: Annotated[Path, typer.Argument(help="报告文件或目录（PDF、Word、TXT、MD）")],
     out: Annotated[Path, typer.Option("-o", "--out", help="输出目录")] = Path("out"),
     fail_on: Annotated[FailOn, typer.Option(help="出现该级别及以上的标记时退出码为1")] = FailOn.error,
-    extractor: Annotated[ExtractorChoice, typer.Option(help="抽取方式：auto=配置了模型则用llm，否则rules")]
-    = ExtractorChoice.auto,
+    extractor: Annotated[
+        ExtractorChoice, typer.Option(help="抽取方式：auto=配置了模型则用llm，否则rules")
+    ] = ExtractorChoice.auto,
     model: Annotated[str | None, typer.Option(envvar="AUDITOR_MODEL", help="模型名")] = None,
     base_url: Annotated[str | None, typer.Option(envvar="OPENAI_BASE_URL", help="OpenAI兼容接口地址")] = None,
     mode: Annotated[Mode, typer.Option(help="Instructor模式")] = Mode.tools,
@@ -93,8 +104,13 @@ def audit(
         if not path.exists():
             raise typer.BadParameter(f"找不到 {path}", param_hint="PATH")
         config = ExtractConfig(
-            extractor=extractor.value, model=model, base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY"),
-            mode=mode.value, concurrency=concurrency, cache_dir=str(cache_dir) if cache_dir else None,
+            extractor=extractor.value,
+            model=model,
+            base_url=base_url,
+            api_key=os.environ.get("OPENAI_API_KEY"),
+            mode=mode.value,
+            concurrency=concurrency,
+            cache_dir=str(cache_dir) if cache_dir else None,
             no_cache=no_cache,
         )
         results = _run(path, out, config, quiet)
@@ -134,9 +150,13 @@ def evaluate(
     for rel in s.missed:
         typer.echo(f"漏报 {rel['file']} [{rel['kind']}] stated={rel['stated']}: {rel['quote']}")
     for flag, rel in s.false_alarms:
-        typer.echo(f"误报 {flag.file} {flag.check} stated={flag.stated}: {flag.evidence[:80]} (标注成立: {rel['formula']})")
-    typer.echo(f"contradictions={len(s.contradictions)} found={len(s.found)} recall={s.recall:.2f} "
-               f"false_alarms={len(s.false_alarms)} flags={s.flags}")
+        typer.echo(
+            f"误报 {flag.file} {flag.check} stated={flag.stated}: {flag.evidence[:80]} (标注成立: {rel['formula']})"
+        )
+    typer.echo(
+        f"contradictions={len(s.contradictions)} found={len(s.found)} recall={s.recall:.2f} "
+        f"false_alarms={len(s.false_alarms)} flags={s.flags}"
+    )
     if s.missed or s.false_alarms:
         raise typer.Exit(1)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -17,8 +17,18 @@ class Severity(str, Enum):
 
 
 FLAG_COLUMNS = (
-    "file", "unit", "check", "severity", "message", "stated", "computed", "difference",
-    "evidence", "page", "start", "end",
+    "file",
+    "unit",
+    "check",
+    "severity",
+    "message",
+    "stated",
+    "computed",
+    "difference",
+    "evidence",
+    "page",
+    "start",
+    "end",
 )
 
 

@@ -26,8 +26,9 @@ class _Locator:
         i = 0
         while i < len(folded):
             c = folded[i]
-            if c.isspace() or (c == "," and 0 < i < len(folded) - 3 and folded[i - 1].isdigit()
-                               and folded[i + 1 : i + 4].isdigit()):
+            if c.isspace() or (
+                c == "," and 0 < i < len(folded) - 3 and folded[i - 1].isdigit() and folded[i + 1 : i + 4].isdigit()
+            ):
                 i += 1
                 continue
             chars.append(c)
@@ -75,8 +76,9 @@ def ground_quantity(q: Quantity, unit: Unit, loc: _Locator) -> Quantity | None:
     quote = doc.text[span[0] : span[1]]
     if not _number_in(q.text, quote):
         return None
-    return q.model_copy(update={"evidence": Evidence(quote=quote, start=span[0], end=span[1],
-                                                     page=doc.page_of(span[0]))})
+    return q.model_copy(
+        update={"evidence": Evidence(quote=quote, start=span[0], end=span[1], page=doc.page_of(span[0]))}
+    )
 
 
 def _walk(obj: Any, unit: Unit, loc: _Locator, counter: list[int]) -> Any:
@@ -94,8 +96,9 @@ def _walk(obj: Any, unit: Unit, loc: _Locator, counter: list[int]) -> Any:
             span = loc.find(obj.quote)
         if span is None:
             return None
-        return Evidence(quote=unit.doc.text[span[0] : span[1]], start=span[0], end=span[1],
-                        page=unit.doc.page_of(span[0]))
+        return Evidence(
+            quote=unit.doc.text[span[0] : span[1]], start=span[0], end=span[1], page=unit.doc.page_of(span[0])
+        )
     if isinstance(obj, list):
         out = []
         for item in obj:

@@ -187,8 +187,9 @@ def blocks(text: str, base: int = 0) -> list[Block]:
         # Prose: glue to the previous physical line unless that one ended a sentence or this one
         # starts a new item.
         span = _span(text, base, a, b)
-        if pending and (_STARTER.match(line) or _ENDS_SENTENCE.search(pending[-1].text)
-                        or pending[-1].text.lstrip().startswith("#")):
+        if pending and (
+            _STARTER.match(line) or _ENDS_SENTENCE.search(pending[-1].text) or pending[-1].text.lstrip().startswith("#")
+        ):
             flush()
         pending.append(span)
         i += 1

@@ -11,8 +11,19 @@ from typing import IO, Any
 from auditor.flags import FLAG_COLUMNS, Flag
 
 REPORT_COLUMNS = (
-    "file", "unit", "status", "errors", "warnings", "extractor", "seconds", "detail",
-    "dropped", "llm_calls", "prompt_tokens", "completion_tokens", "cached",
+    "file",
+    "unit",
+    "status",
+    "errors",
+    "warnings",
+    "extractor",
+    "seconds",
+    "detail",
+    "dropped",
+    "llm_calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached",
 )
 _PLAIN_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?%?$")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 from auditor.documents import Document
 
@@ -83,7 +84,7 @@ def split(doc: Document) -> list[Unit]:
     text = doc.text
     bounds = [0, *_cuts(text), len(text)]
     units: list[Unit] = []
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in pairwise(bounds):
         body = text[a:b]
         if not body.strip():
             continue

@@ -18,9 +18,16 @@ from auditor.units import split
 from .conftest import FIXTURES
 
 DESIGN_IDS = {
-    "EXEC_RATE": Severity.ERROR, "RATIO": Severity.ERROR, "SUM": Severity.ERROR, "BALANCE": Severity.ERROR,
-    "CHANGE": Severity.ERROR, "SCORE_SUM": Severity.ERROR, "SCORE_RANGE": Severity.ERROR,
-    "GRADE": Severity.ERROR, "TARGET": Severity.WARNING, "DUPLICATE": Severity.ERROR,
+    "EXEC_RATE": Severity.ERROR,
+    "RATIO": Severity.ERROR,
+    "SUM": Severity.ERROR,
+    "BALANCE": Severity.ERROR,
+    "CHANGE": Severity.ERROR,
+    "SCORE_SUM": Severity.ERROR,
+    "SCORE_RANGE": Severity.ERROR,
+    "GRADE": Severity.ERROR,
+    "TARGET": Severity.WARNING,
+    "DUPLICATE": Severity.ERROR,
     "GROUNDING": Severity.INFO,
 }
 

@@ -32,8 +32,9 @@ def test_clean_report_exits_zero(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("fail_on", "code"), [("error", 0), ("warning", 1), ("never", 0)])
 def test_fail_on_levels_with_a_warning_only_report(tmp_path: Path, fail_on: str, code: int) -> None:
-    res = runner.invoke(app, [str(FIXTURES / "checks" / "TARGET" / "fires.txt"), "-o", str(tmp_path), "-q",
-                              "--fail-on", fail_on])
+    res = runner.invoke(
+        app, [str(FIXTURES / "checks" / "TARGET" / "fires.txt"), "-o", str(tmp_path), "-q", "--fail-on", fail_on]
+    )
     assert res.exit_code == code
 
 

@@ -59,8 +59,11 @@ def test_reports_csv_has_one_row_per_unit(seed_run: tuple[subprocess.CompletedPr
         assert r["extractor"] == "rules"
     # 002 bundles a cover letter and three 附件; 003 three 自评表; 004 a cover letter and the report.
     assert per_file == {
-        "000_76de77d70b614fce.txt": 1, "001_58accd15f871133c.txt": 1, "002_ea3c1a2ff2229891.txt": 4,
-        "003_ff45a6316085bfcc.txt": 3, "004_f69b799b5693d40d.txt": 2,
+        "000_76de77d70b614fce.txt": 1,
+        "001_58accd15f871133c.txt": 1,
+        "002_ea3c1a2ff2229891.txt": 4,
+        "003_ff45a6316085bfcc.txt": 3,
+        "004_f69b799b5693d40d.txt": 2,
     }
 
 
@@ -83,8 +86,9 @@ def test_flags_never_mix_units(seed_run: tuple[subprocess.CompletedProcess[str],
 
 @pytest.mark.skipif(not LABELS.exists(), reason="shared/labels not beside the repo")
 def test_eval_finds_every_numeric_contradiction_without_false_alarms(tmp_path: Path) -> None:
-    proc = subprocess.run([*AUDIT, "eval", str(LABELS), str(SEEDS), "-o", str(tmp_path)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [*AUDIT, "eval", str(LABELS), str(SEEDS), "-o", str(tmp_path)], capture_output=True, text=True, check=False
+    )
     lines = proc.stdout.strip().splitlines()
     assert lines[-1].startswith("contradictions=10 found=7 recall=0.70 false_alarms=0"), proc.stdout
     missed = [ln for ln in lines if ln.startswith("漏报")]

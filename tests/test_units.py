@@ -25,7 +25,9 @@ def test_annexes_become_units_with_their_fund_and_year() -> None:
 def test_repeated_self_evaluation_tables_split() -> None:
     us = units("003")
     assert [u.fund for u in us] == [
-        "城乡居民医保财政补助资金", "医疗救助财政补助资金", "医疗服务与保障能力提升补助资金（医疗保障服务能力提升部分）"
+        "城乡居民医保财政补助资金",
+        "医疗救助财政补助资金",
+        "医疗服务与保障能力提升补助资金（医疗保障服务能力提升部分）",
     ]
     assert all(u.year == "2023" for u in us)
 
@@ -34,7 +36,10 @@ def test_fund_flow_in_prose_with_carryover() -> None:
     [u] = units("000")
     [flow] = extract_facts(u).fund_flows
     assert (flow.carryover.value, flow.allocated.value, flow.spent.value) == (
-        Decimal("77.40"), Decimal(437), Decimal("465.41"))
+        Decimal("77.40"),
+        Decimal(437),
+        Decimal("465.41"),
+    )
     assert flow.rate.text == "90.48" and flow.balance.text == "48.99"
 
 
@@ -50,8 +55,13 @@ def test_prose_score_tree_with_mixed_numbering() -> None:
     # 附件1 of 002 numbers 产出指标 "（3）" under "2.过程管理"; the weights settle the nesting.
     facts = extract_facts(units("002")[1])
     top = [(n.name, n.max_score.text) for n in facts.scores if n.source == "prose"]
-    assert top == [("项目决策", "20"), ("过程管理", "20"), ("产出指标", "37"), ("效益指标", "13"),
-                   ("满意度指标—服务对象满意度", "10")]
+    assert top == [
+        ("项目决策", "20"),
+        ("过程管理", "20"),
+        ("产出指标", "37"),
+        ("效益指标", "13"),
+        ("满意度指标—服务对象满意度", "10"),
+    ]
 
 
 def test_score_table_with_first_level_only_on_its_first_row() -> None:

@@ -28,8 +28,15 @@ def consistent(stated: Quantity, computed: Interval) -> bool:
     return stated.interval.intersects(computed)
 
 
-def make_flag(check: str, severity: Severity, message: str, stated: Quantity | str,
-              computed: str, difference: str, evidence: list[Evidence | None]) -> Flag:
+def make_flag(
+    check: str,
+    severity: Severity,
+    message: str,
+    stated: Quantity | str,
+    computed: str,
+    difference: str,
+    evidence: list[Evidence | None],
+) -> Flag:
     """A Flag whose location is the first evidence; all quotes go to the evidence cell."""
     evs = [e for e in evidence if e is not None and e.quote]
     seen: list[str] = []
@@ -39,10 +46,15 @@ def make_flag(check: str, severity: Severity, message: str, stated: Quantity | s
             seen.append(q)
     first = evs[0] if evs else None
     return Flag(
-        check=check, severity=severity, message=message,
+        check=check,
+        severity=severity,
+        message=message,
         stated=stated.text + ("%" if stated.unit == "%" else "") if isinstance(stated, Quantity) else stated,
-        computed=computed, difference=difference, evidence=" … ".join(seen),
-        start=first.start if first else None, end=first.end if first else None,
+        computed=computed,
+        difference=difference,
+        evidence=" … ".join(seen),
+        start=first.start if first else None,
+        end=first.end if first else None,
         page=first.page if first else None,
     )
 

@@ -15,8 +15,10 @@ def _available(f: FundFlow) -> tuple[Interval, str] | None:
     if f.available is not None:
         return f.available.interval, f"可用资金{f.available.shown()}"
     if f.carryover is not None and f.allocated is not None:
-        return (total([f.carryover.interval, f.allocated.interval]),
-                f"上年结转{f.carryover.shown()}+当年下达{f.allocated.shown()}")
+        return (
+            total([f.carryover.interval, f.allocated.interval]),
+            f"上年结转{f.carryover.shown()}+当年下达{f.allocated.shown()}",
+        )
     if f.budget is not None:
         return f.budget.interval, f"预算数{f.budget.shown()}"
     if f.allocated is not None:
@@ -34,10 +36,13 @@ def check(facts: Facts) -> Iterator[Flag]:
             if not consistent(f.balance, comp):
                 dec = max(f.balance.decimals, f.spent.decimals)
                 yield make_flag(
-                    "BALANCE", Severity.ERROR,
+                    "BALANCE",
+                    Severity.ERROR,
                     f"{f.name}结余写为{f.balance.shown()}，按{avail[1]}−支出{f.spent.shown()}计算为"
                     f"{computed_text(comp, dec)}{f.balance.unit}",
-                    f.balance, computed_text(comp, dec), diff_text(f.balance, comp, dec),
+                    f.balance,
+                    computed_text(comp, dec),
+                    diff_text(f.balance, comp, dec),
                     [f.balance.evidence, f.spent.evidence],
                 )
         if f.closing_balance is not None and f.prior_balance is not None and f.balance is not None:
@@ -45,9 +50,12 @@ def check(facts: Facts) -> Iterator[Flag]:
             if not consistent(f.closing_balance, comp):
                 dec = max(f.prior_balance.decimals, f.balance.decimals)
                 yield make_flag(
-                    "BALANCE", Severity.ERROR,
+                    "BALANCE",
+                    Severity.ERROR,
                     f"{f.name}年末滚存结余写为{f.closing_balance.shown()}，按上年结余{f.prior_balance.shown()}"
                     f"+本年结余{f.balance.shown()}计算为{computed_text(comp, dec)}{f.closing_balance.unit}",
-                    f.closing_balance, computed_text(comp, dec), diff_text(f.closing_balance, comp, dec),
+                    f.closing_balance,
+                    computed_text(comp, dec),
+                    diff_text(f.closing_balance, comp, dec),
                     [f.closing_balance.evidence, f.prior_balance.evidence, f.balance.evidence],
                 )

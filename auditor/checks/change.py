@@ -19,8 +19,11 @@ def check(facts: Facts) -> Iterator[Flag]:
             comp = pct(delta, c.before.interval)
             if comp is None:
                 continue
-            formula = f"({c.before.shown()}−{c.after.shown()})÷{c.before.shown()}" if c.direction < 0 else \
-                f"({c.after.shown()}−{c.before.shown()})÷{c.before.shown()}"
+            formula = (
+                f"({c.before.shown()}−{c.after.shown()})÷{c.before.shown()}"
+                if c.direction < 0
+                else f"({c.after.shown()}−{c.before.shown()})÷{c.before.shown()}"
+            )
             unit = "%"
         else:
             comp = delta
@@ -30,8 +33,11 @@ def check(facts: Facts) -> Iterator[Flag]:
             continue
         dec = c.change.decimals
         yield make_flag(
-            "CHANGE", Severity.ERROR,
+            "CHANGE",
+            Severity.ERROR,
             f"{c.label}{c.change.label}写为{c.change.shown()}，按{formula}计算为{computed_text(comp, dec)}{unit}",
-            c.change, computed_text(comp, dec) + ("%" if unit == "%" else ""), diff_text(c.change, comp, dec),
+            c.change,
+            computed_text(comp, dec) + ("%" if unit == "%" else ""),
+            diff_text(c.change, comp, dec),
             [c.change.evidence],
         )

@@ -45,12 +45,18 @@ def check(facts: Facts) -> Iterator[Flag]:
         t = table.get(k)
         if t is None:
             continue
-        for what, pq, tq in (("分值", p.max_score, t.max_score),
-                             ("得分", p.score if not p.not_applicable else p.max_score, t.score)):
+        for what, pq, tq in (
+            ("分值", p.max_score, t.max_score),
+            ("得分", p.score if not p.not_applicable else p.max_score, t.score),
+        ):
             if pq is None or tq is None or pq.interval.intersects(tq.interval):
                 continue
             yield make_flag(
-                "DUPLICATE", Severity.ERROR,
+                "DUPLICATE",
+                Severity.ERROR,
                 f"“{p.name}”{what}在正文中写为{pq.text}分，在评分表中为{tq.text}分",
-                pq, tq.text, str(pq.value - tq.value), [pq.evidence, tq.evidence],
+                pq,
+                tq.text,
+                str(pq.value - tq.value),
+                [pq.evidence, tq.evidence],
             )

@@ -20,8 +20,14 @@ def _bases(f: FundFlow) -> list[tuple[str, Quantity, Interval, str]]:
         if f.available is not None:
             out.append(("full", spent, f.available.interval, f"可用资金{f.available.shown()}"))
         elif carry is not None and f.allocated is not None:
-            out.append(("full", spent, total([carry.interval, f.allocated.interval]),
-                        f"{'上年结转' if f.carryover else '上年结余'}{carry.shown()}+当年下达{f.allocated.shown()}"))
+            out.append(
+                (
+                    "full",
+                    spent,
+                    total([carry.interval, f.allocated.interval]),
+                    f"{'上年结转' if f.carryover else '上年结余'}{carry.shown()}+当年下达{f.allocated.shown()}",
+                )
+            )
         elif f.budget is not None:
             out.append(("full", spent, f.budget.interval, f"全年预算数{f.budget.shown()}"))
         elif f.allocated is not None:
@@ -46,25 +52,33 @@ def check(facts: Facts) -> Iterator[Flag]:
             continue
         if any(consistent(rate, c) for k, _s, _b, _d, c in bases if k in {"full", "current"}):
             continue
-        kind, spent, _b, desc, comp = bases[0]
+        _kind, spent, _b, desc, comp = bases[0]
         assert comp is not None
         evidence = [rate.evidence, spent.evidence]
         narrow = next((x for x in bases if x[0] == "narrow" and consistent(rate, x[4])), None)
         dec = rate.decimals
         if narrow is not None:
             yield make_flag(
-                "EXEC_RATE", Severity.WARNING,
+                "EXEC_RATE",
+                Severity.WARNING,
                 f"{f.name}预算执行率写为{rate.text}%，按支出{spent.shown()}÷{desc}计算为"
                 f"{computed_text(comp, dec)}%（仅与{narrow[3]}口径相符，未计入上年结转/结余）",
-                rate, computed_text(comp, dec) + "%", diff_text(rate, comp, dec), evidence,
+                rate,
+                computed_text(comp, dec) + "%",
+                diff_text(rate, comp, dec),
+                evidence,
             )
             continue
         others = "；".join(
             f"按{s.shown()}÷{d}为{computed_text(c, dec)}%" for k, s, _b, d, c in bases[1:] if c is not None
         )
         yield make_flag(
-            "EXEC_RATE", Severity.ERROR,
+            "EXEC_RATE",
+            Severity.ERROR,
             f"{f.name}预算执行率写为{rate.text}%，按支出{spent.shown()}÷{desc}计算为{computed_text(comp, dec)}%"
             + (f"（{others}）" if others else ""),
-            rate, computed_text(comp, dec) + "%", diff_text(rate, comp, dec), evidence,
+            rate,
+            computed_text(comp, dec) + "%",
+            diff_text(rate, comp, dec),
+            evidence,
         )

@@ -10,8 +10,18 @@ from auditor.checks._common import make_flag
 from auditor.facts import Facts, GradeBand
 from auditor.flags import Flag, Severity
 
-_CANON = {"优秀": "优", "优": "优", "良好": "良", "良": "良", "中等": "中", "中": "中", "合格": "中",
-          "及格": "中", "差": "差", "不合格": "差"}
+_CANON = {
+    "优秀": "优",
+    "优": "优",
+    "良好": "良",
+    "良": "良",
+    "中等": "中",
+    "中": "中",
+    "合格": "中",
+    "及格": "中",
+    "差": "差",
+    "不合格": "差",
+}
 DEFAULT_BANDS = [
     GradeBand(grade="优", low=Decimal(90), high=Decimal(100), high_inclusive=True),
     GradeBand(grade="良", low=Decimal(80), high=Decimal(90)),
@@ -40,7 +50,11 @@ def check(facts: Facts) -> Iterator[Flag]:
         band = fits[0]
         src = "报告所列" if r.bands else "默认（90/80/60）"
         yield make_flag(
-            "GRADE", Severity.ERROR,
+            "GRADE",
+            Severity.ERROR,
             f"总分{r.score.text}分评为“{r.grade}”，按{src}等级区间{band.low}–{band.high}分应为“{band.grade}”",
-            r.score, band.grade, "", [r.grade_evidence, r.score.evidence],
+            r.score,
+            band.grade,
+            "",
+            [r.grade_evidence, r.score.evidence],
         )

@@ -14,7 +14,8 @@ def check(facts: Facts) -> Iterator[Flag]:
     """Values dropped by grounding (quote not in the text, or number not in its quote): one row per Unit."""
     if facts.dropped:
         yield Flag(
-            check="GROUNDING", severity=Severity.INFO,
+            check="GROUNDING",
+            severity=Severity.INFO,
             message=f"{facts.dropped}个抽取值因原文中找不到其引文或数字而被舍弃，未用于任何核对",
             stated=str(facts.dropped),
         )

@@ -29,8 +29,11 @@ def check(facts: Facts) -> Iterator[Flag]:
         dec = r.rate.decimals
         formula = f"{'1−' if r.complement else ''}{num}÷{den}"
         yield make_flag(
-            "RATIO", Severity.ERROR,
+            "RATIO",
+            Severity.ERROR,
             f"{r.label}写为{r.rate.text}%，按{formula}计算为{computed_text(comp, dec)}%",
-            r.rate, computed_text(comp, dec) + "%", diff_text(r.rate, comp, dec),
+            r.rate,
+            computed_text(comp, dec) + "%",
+            diff_text(r.rate, comp, dec),
             [r.rate.evidence, *(q.evidence for q in r.numerator), *(q.evidence for q in r.denominator)],
         )

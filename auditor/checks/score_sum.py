@@ -49,10 +49,13 @@ def _walk(node: ScoreNode) -> Iterator[Flag]:
                 dec = _dec([node.max_score, *(c.max_score for c in kids)])
                 parts = "+".join(c.max_score.text if c.max_score else "?" for c in kids)
                 yield make_flag(
-                    "SCORE_SUM", Severity.ERROR,
+                    "SCORE_SUM",
+                    Severity.ERROR,
                     f"{where}中“{node.name}”分值写为{node.max_score.text}分，下级指标分值{parts}合计为"
                     f"{computed_text(comp, dec)}分",
-                    node.max_score, computed_text(comp, dec), diff_text(node.max_score, comp, dec),
+                    node.max_score,
+                    computed_text(comp, dec),
+                    diff_text(node.max_score, comp, dec),
                     [node.max_score.evidence, *(c.max_score.evidence for c in kids if c.max_score)],
                 )
         scores = [effective_score(c) for c in kids]
@@ -60,13 +63,18 @@ def _walk(node: ScoreNode) -> Iterator[Flag]:
             comp = total([s for s in scores if s is not None])
             if not consistent(node.score, comp):
                 dec = _dec([node.score, *(c.score for c in kids)])
-                parts = "+".join(c.score.text if c.score else computed_text(s, dec)  # type: ignore[arg-type]
-                                 for c, s in zip(kids, scores, strict=True))
+                parts = "+".join(
+                    c.score.text if c.score else computed_text(s, dec)  # type: ignore[arg-type]
+                    for c, s in zip(kids, scores, strict=True)
+                )
                 yield make_flag(
-                    "SCORE_SUM", Severity.ERROR,
+                    "SCORE_SUM",
+                    Severity.ERROR,
                     f"{where}中“{node.name}”得分写为{node.score.text}分，下级指标得分{parts}合计为"
                     f"{computed_text(comp, dec)}分",
-                    node.score, computed_text(comp, dec), diff_text(node.score, comp, dec),
+                    node.score,
+                    computed_text(comp, dec),
+                    diff_text(node.score, comp, dec),
                     [node.score.evidence, *(c.score.evidence for c in kids if c.score)],
                 )
     for c in kids:
@@ -93,8 +101,11 @@ def check(facts: Facts) -> Iterator[Flag]:
             dec = rating.score.decimals
             parts = "+".join(computed_text(s, dec) for s in scores if s is not None)
             yield make_flag(
-                "SCORE_SUM", Severity.ERROR,
+                "SCORE_SUM",
+                Severity.ERROR,
                 f"总分写为{rating.score.text}分，各一级指标得分{parts}合计为{computed_text(comp, dec)}分",
-                rating.score, computed_text(comp, dec), diff_text(rating.score, comp, dec),
+                rating.score,
+                computed_text(comp, dec),
+                diff_text(rating.score, comp, dec),
                 [rating.score.evidence],
             )

@@ -30,8 +30,11 @@ def check(facts: Facts) -> Iterator[Flag]:
         dec = max([s.total.decimals, *(p.decimals for p in s.parts)])
         parts = "+".join(p.text for p in s.parts)
         yield make_flag(
-            "SUM", Severity.ERROR,
+            "SUM",
+            Severity.ERROR,
             f"{s.label}写为{s.total.shown()}，各分项{parts}合计为{computed_text(comp, dec)}{s.total.unit}",
-            s.total, computed_text(comp, dec), diff_text(s.total, comp, dec),
+            s.total,
+            computed_text(comp, dec),
+            diff_text(s.total, comp, dec),
             [s.total.evidence, *(p.evidence for p in s.parts)],
         )

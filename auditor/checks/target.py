@@ -55,7 +55,11 @@ def check(facts: Facts) -> Iterator[Flag]:
         if ind.op == "range" and ind.target_high is not None:
             target = f"{ind.target.text}–{ind.target_high.text}{ind.target.unit}"
         yield make_flag(
-            "TARGET", Severity.WARNING,
+            "TARGET",
+            Severity.WARNING,
             f"指标“{ind.name}”目标{target}，实际完成{ind.actual.text}{ind.actual.unit}，未达标，但" + "；".join(why),
-            ind.actual, target, "", evidence,
+            ind.actual,
+            target,
+            "",
+            evidence,
         )

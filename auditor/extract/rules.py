@@ -84,8 +84,12 @@ def _quantity(n: Num, label: str = "", quote_from: int | None = None) -> Quantit
     qa = n.label_start if quote_from is None else quote_from
     start, end = n.span.doc_span(qa, n.k)
     return Quantity(
-        value=value, unit=n.unit, text=n.text, decimals=decimals,
-        evidence=Evidence(quote="", start=start, end=end), label=label or n.label,
+        value=value,
+        unit=n.unit,
+        text=n.text,
+        decimals=decimals,
+        evidence=Evidence(quote="", start=start, end=end),
+        label=label or n.label,
     )
 
 
@@ -103,8 +107,12 @@ def _cell_quantity(cell: Span, label: str, quote_from: Span | None = None) -> Qu
     if quote_from is not None and quote_from.offs:
         start = min(start, quote_from.start)
     return Quantity(
-        value=value, unit=(m.group(2) or "").replace("％", "%"), text=m.group(1), decimals=decimals,
-        evidence=Evidence(quote="", start=start, end=end), label=label,
+        value=value,
+        unit=(m.group(2) or "").replace("％", "%"),
+        text=m.group(1),
+        decimals=decimals,
+        evidence=Evidence(quote="", start=start, end=end),
+        label=label,
     )
 
 
@@ -228,10 +236,14 @@ def _sums(paras: list[Para]) -> list[SumClaim]:
                     break
                 parts.append(n)
             if len(parts) >= 2:
-                out.append(SumClaim(
-                    label=total.label, total=_quantity(total),
-                    parts=[_quantity(x) for x in parts], exhaustive=True,
-                ))
+                out.append(
+                    SumClaim(
+                        label=total.label,
+                        total=_quantity(total),
+                        parts=[_quantity(x) for x in parts],
+                        exhaustive=True,
+                    )
+                )
         for m in re.finditer(r"共计|合计|总计|共", text):
             k = m.start()
             after = [n for n in nums if n.i >= m.end() and n.i - m.end() <= 3 and n.unit and n.unit != "%"]
@@ -243,10 +255,14 @@ def _sums(paras: list[Para]) -> list[SumClaim]:
             if parts and len(text[parts[-1].k : k].strip("，,、；; ")) > 0:
                 continue
             if len(parts) >= 2 and not any(_STOP_PART.search(x.label) for x in parts):
-                out.append(SumClaim(
-                    label=text[m.start() : total.i] or "共计", total=_quantity(total),
-                    parts=[_quantity(x) for x in parts], exhaustive=True,
-                ))
+                out.append(
+                    SumClaim(
+                        label=text[m.start() : total.i] or "共计",
+                        total=_quantity(total),
+                        parts=[_quantity(x) for x in parts],
+                        exhaustive=True,
+                    )
+                )
     return out
 
 
@@ -261,7 +277,9 @@ def _ratios(paras: list[Para], flows: list[FundFlow]) -> list[RatioClaim]:
         for a, b in _sentences(p):
             sent = [n for n in nums if a <= n.i < b]
             for idx, n in enumerate(sent):
-                if n.unit != "%" or not re.search(r"率|比例|占比|比重", n.label + text[n.label_start - 4 : n.label_start]):
+                if n.unit != "%" or not re.search(
+                    r"率|比例|占比|比重", n.label + text[n.label_start - 4 : n.label_start]
+                ):
                     continue
                 before = [x for x in sent[:idx] if x.unit and x.unit != "%"]
                 if len(before) < 2:
@@ -272,15 +290,27 @@ def _ratios(paras: list[Para], flows: list[FundFlow]) -> list[RatioClaim]:
                     tot = [x for x in before if x.k <= k]
                     part = [x for x in before if x.i > k]
                     if tot and len(part) == 1 and part[0].unit == tot[-1].unit:
-                        out.append(RatioClaim(label=label, rate=_quantity(n), numerator=[_quantity(part[0])],
-                                              denominator=[_quantity(tot[-1])]))
+                        out.append(
+                            RatioClaim(
+                                label=label,
+                                rate=_quantity(n),
+                                numerator=[_quantity(part[0])],
+                                denominator=[_quantity(tot[-1])],
+                            )
+                        )
                     continue
                 if re.search(r"结余率", label):
                     num = [x for x in before if re.search(r"结余", x.label) and not re.search(r"累计", x.label)]
                     den = [x for x in before if re.search(r"收入", x.label)]
                     if len(num) >= 1 and len(den) == 1:
-                        out.append(RatioClaim(label=label, rate=_quantity(n), numerator=[_quantity(num[-1])],
-                                              denominator=[_quantity(den[0])]))
+                        out.append(
+                            RatioClaim(
+                                label=label,
+                                rate=_quantity(n),
+                                numerator=[_quantity(num[-1])],
+                                denominator=[_quantity(den[0])],
+                            )
+                        )
                     continue
                 units = {x.unit for x in before}
                 if len(units) != 1 or units & {"分"}:
@@ -288,8 +318,14 @@ def _ratios(paras: list[Para], flows: list[FundFlow]) -> list[RatioClaim]:
                 den = [x for x in before if _DENOM.search(x.label)]
                 num = [x for x in before if not _DENOM.search(x.label)]
                 if len(den) == 1 and num and re.search(r"完成|参保率|覆盖", label):
-                    out.append(RatioClaim(label=label, rate=_quantity(n), numerator=[_quantity(x) for x in num],
-                                          denominator=[_quantity(den[0])]))
+                    out.append(
+                        RatioClaim(
+                            label=label,
+                            rate=_quantity(n),
+                            numerator=[_quantity(x) for x in num],
+                            denominator=[_quantity(den[0])],
+                        )
+                    )
     return out
 
 
@@ -310,16 +346,22 @@ def _changes(paras: list[Para]) -> list[ChangeClaim]:
             start, end = p.doc_span(m.start(), m.end())
             ev = Evidence(quote="", start=start, end=end)
 
-            def q(t: str, u: str, label: str) -> Quantity:
+            def q(t: str, u: str, label: str, ev: Evidence = ev) -> Quantity:
                 v, d = parse(t)  # type: ignore[misc]
                 return Quantity(value=v, unit=u, text=t, decimals=d, evidence=ev, label=label)
 
             ls = max(text.rfind(c, 0, m.start()) for c in "，。；：")
             label = text[ls + 1 : m.start()].strip()
-            out.append(ChangeClaim(
-                label=label, before=q(before_t, unit, "上年"), after=q(after_t, unit, "本年"),
-                change=q(chg_t, chg_u, verb), direction=direction, relative=chg_u == "%",
-            ))
+            out.append(
+                ChangeClaim(
+                    label=label,
+                    before=q(before_t, unit, "上年"),
+                    after=q(after_t, unit, "本年"),
+                    change=q(chg_t, chg_u, verb),
+                    direction=direction,
+                    relative=chg_u == "%",
+                )
+            )
     return out
 
 
@@ -406,14 +448,16 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
                 na = True
             else:
                 vs, ds = parse(m.group("score"))  # type: ignore[misc]
-                score_q = Quantity(value=vs, unit="分", text=m.group("score"), decimals=ds, evidence=ev,
-                                   label="得分")
+                score_q = Quantity(value=vs, unit="分", text=m.group("score"), decimals=ds, evidence=ev, label="得分")
                 na = False
             del mstart
-            out.append(_ProseNode(
-                ScoreNode(name=name, max_score=max_q, score=score_q, not_applicable=na, source="prose"),
-                style, s0,
-            ))
+            out.append(
+                _ProseNode(
+                    ScoreNode(name=name, max_score=max_q, score=score_q, not_applicable=na, source="prose"),
+                    style,
+                    s0,
+                )
+            )
     return out
 
 
@@ -427,8 +471,7 @@ def _full(node: ScoreNode) -> bool:
 
 def _bigger(node: ScoreNode, parent: ScoreNode) -> bool:
     """A child never weighs more than its parent."""
-    return (node.max_score is not None and parent.max_score is not None
-            and node.max_score.value > parent.max_score.value)
+    return node.max_score is not None and parent.max_score is not None and node.max_score.value > parent.max_score.value
 
 
 def _room(node: ScoreNode, child: ScoreNode) -> bool:
@@ -536,9 +579,14 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[tuple[str,
                     parent_list.append(node)
                 if inline and node.max_score is None:
                     v, d = parse(inline)  # type: ignore[misc]
-                    node.max_score = Quantity(value=v, unit="分", text=inline, decimals=d,
-                                              evidence=Evidence(quote="", start=row[key].start,
-                                                                end=row[key].end), label="分值")
+                    node.max_score = Quantity(
+                        value=v,
+                        unit="分",
+                        text=inline,
+                        decimals=d,
+                        evidence=Evidence(quote="", start=row[key].start, end=row[key].end),
+                        label="分值",
+                    )
                 mk = f"max{level}"
                 if mk in row and node.max_score is None:
                     node.max_score = _cell_quantity(row[mk], "分值", row[key])
@@ -565,7 +613,7 @@ def _roles(texts: list[str], prev: list[str] | None) -> list[str]:
     last_level = 0
     for t in texts:
         t = re.sub(r"\s+", "", t)
-        if t in _LEVEL_HDR or any(k in t for k in _LEVEL_HDR) and len(t) <= 6:
+        if t in _LEVEL_HDR or (any(k in t for k in _LEVEL_HDR) and len(t) <= 6):
             last_level = next(v for k, v in _LEVEL_HDR.items() if k in t)
             roles.append(f"L{last_level}")
         elif re.search(r"扣分", t):
@@ -573,8 +621,11 @@ def _roles(texts: list[str], prev: list[str] | None) -> list[str]:
         elif re.search(r"得分", t):
             roles.append("score")
         elif re.search(r"评分分值|分值|满分", t):
-            roles.append(f"max{last_level}" if last_level and roles and roles[-1] == f"L{last_level}"
-                         and "L3" not in roles else "max")
+            roles.append(
+                f"max{last_level}"
+                if last_level and roles and roles[-1] == f"L{last_level}" and "L3" not in roles
+                else "max"
+            )
         else:
             roles.append("")
     if "score" not in roles and prev:
@@ -639,7 +690,7 @@ def _fund_tables(tables: list[Table]) -> tuple[list[FundFlow], list[SumClaim]]:
             flows.append(FundFlow(name=name, **fields))
             rows.append((r, name))
         # 资金总额 = 其中 rows, for each money column
-        _table_sums(flows[-len(rows):] if rows else [], sums)
+        _table_sums(flows[-len(rows) :] if rows else [], sums)
     return flows, sums
 
 
@@ -653,8 +704,14 @@ def _table_sums(flows: list[FundFlow], sums: list[SumClaim]) -> None:
         total = getattr(flows[0], fld)
         ps = [getattr(p, fld) for p in parts if getattr(p, fld) is not None]
         if total is not None and ps:
-            sums.append(SumClaim(label=f"{flows[0].name}（{'全年预算数' if fld == 'budget' else '全年执行数'}）",
-                                 total=total, parts=ps, exhaustive=True))
+            sums.append(
+                SumClaim(
+                    label=f"{flows[0].name}（{'全年预算数' if fld == 'budget' else '全年执行数'}）",
+                    total=total,
+                    parts=ps,
+                    exhaustive=True,
+                )
+            )
 
 
 def _row_sums(tables: list[Table]) -> list[SumClaim]:
@@ -682,21 +739,42 @@ def _row_sums(tables: list[Table]) -> list[SumClaim]:
                     blank.append(ha[i])
             if parts:
                 label = ha[tot] + ("（" + "、".join(blank) + "未填）" if blank else "")
-                out.append(SumClaim(label=label, total=total.model_copy(update={"unit": total.unit or "万元"}),
-                                    parts=[p.model_copy(update={"unit": p.unit or "万元"}) for p in parts],
-                                    exhaustive=True))
+                out.append(
+                    SumClaim(
+                        label=label,
+                        total=total.model_copy(update={"unit": total.unit or "万元"}),
+                        parts=[p.model_copy(update={"unit": p.unit or "万元"}) for p in parts],
+                        exhaustive=True,
+                    )
+                )
     return out
 
 
 # ----------------------------------------------------------------------------- indicators
 
 _OP_WORDS = [
-    ("≥", ">="), (">=", ">="), ("≤", "<="), ("<=", "<="), (">", ">"), ("<", "<"), ("=", "="),
-    ("大于等于", ">="), ("不低于", ">="), ("不少于", ">="), ("小于等于", "<="), ("不高于", "<="),
-    ("不超过", "<="), ("大于", ">"), ("小于", "<"), ("高于", ">"), ("低于", "<"),
+    ("≥", ">="),
+    (">=", ">="),
+    ("≤", "<="),
+    ("<=", "<="),
+    (">", ">"),
+    ("<", "<"),
+    ("=", "="),
+    ("大于等于", ">="),
+    ("不低于", ">="),
+    ("不少于", ">="),
+    ("小于等于", "<="),
+    ("不高于", "<="),
+    ("不超过", "<="),
+    ("大于", ">"),
+    ("小于", "<"),
+    ("高于", ">"),
+    ("低于", "<"),
 ]
-_TARGET = re.compile(rf"^\s*(?P<pre>[^\d\s\-−]{{0,12}}?)?\s*(?P<op>≥|≤|>=|<=|>|<|=|大于等于|不低于|不少于|小于等于|不高于|不超过|大于|小于)?"
-                     rf"\s*(?P<v>{NUM})\s*(?:[-－~～至]\s*(?P<v2>{NUM}))?\s*(?P<u>{UNIT}|万人|个月)?\s*(?P<post>以上|以下|以内|及以上|及以下)?\s*$")
+_TARGET = re.compile(
+    rf"^\s*(?P<pre>[^\d\s\-−]{{0,12}}?)?\s*(?P<op>≥|≤|>=|<=|>|<|=|大于等于|不低于|不少于|小于等于|不高于|不超过|大于|小于)?"
+    rf"\s*(?P<v>{NUM})\s*(?:[-－~～至]\s*(?P<v2>{NUM}))?\s*(?P<u>{UNIT}|万人|个月)?\s*(?P<post>以上|以下|以内|及以上|及以下)?\s*$"
+)
 
 
 def _parse_target(text: str) -> tuple[str, str, str, str, str] | None:
@@ -736,7 +814,6 @@ def _indicator_tables(tables: list[Table]) -> list[Indicator]:
 
 
 def _indicator_row(r: Row, texts: list[str], reason_col: bool, op_col: bool) -> Indicator | None:
-    cells = r.cells
     n = len(texts)
     for i in range(n):
         # op column layout: name | op | value | unit | actual
@@ -759,8 +836,9 @@ def _indicator_row(r: Row, texts: list[str], reason_col: bool, op_col: bool) -> 
     return None
 
 
-def _make_indicator(r: Row, name_i: int, tgt: tuple[str, str, str, str, str], tgt_i: int, act_i: int,
-                    unit: str, reason_col: bool) -> Indicator | None:
+def _make_indicator(
+    r: Row, name_i: int, tgt: tuple[str, str, str, str, str], tgt_i: int, act_i: int, unit: str, reason_col: bool
+) -> Indicator | None:
     cells, texts = r.cells, [re.sub(r"\s+", "", fold(x)) for x in r.texts]
     while name_i > 0 and not texts[name_i]:
         name_i -= 1
@@ -781,14 +859,27 @@ def _make_indicator(r: Row, name_i: int, tgt: tuple[str, str, str, str, str], tg
     actual = None
     if am:
         av, ad = parse(am.group(1))  # type: ignore[misc]
-        actual = Quantity(value=av, unit=(am.group(2) or u).replace("％", "%"), text=am.group(1), decimals=ad,
-                          evidence=Evidence(quote="", start=cells[act_i].start, end=cells[act_i].end),
-                          label="实际完成值")
+        actual = Quantity(
+            value=av,
+            unit=(am.group(2) or u).replace("％", "%"),
+            text=am.group(1),
+            decimals=ad,
+            evidence=Evidence(quote="", start=cells[act_i].start, end=cells[act_i].end),
+            label="实际完成值",
+        )
     reason = " ".join(x for x in texts[act_i + 1 :] if x)
     return Indicator(
-        name=name, levels=[x for x in texts[:name_i] if x], op=op, target=target, target_high=target_high,
-        target_text=texts[tgt_i], actual=actual, actual_text=act_t, reason=reason,
-        has_reason_column=reason_col, evidence=ev,
+        name=name,
+        levels=[x for x in texts[:name_i] if x],
+        op=op,
+        target=target,
+        target_high=target_high,
+        target_text=texts[tgt_i],
+        actual=actual,
+        actual_text=act_t,
+        reason=reason,
+        has_reason_column=reason_col,
+        evidence=ev,
     )
 
 
@@ -799,7 +890,9 @@ _RATING = re.compile(
     rf"(?:总体自评为|总体得分为?|综合得分为?|绩效(?:自评|评价)?得分为?|(?<!评价)自评得分为?)\s*({NUM})\s*分"
     rf"(?:[，,。；]?\s*[^。]{{0,20}}?(?:自评为|评价为|等级为|评定为|为)\s*[“\"]?({_GRADE_WORDS})[”\"]?)?"
 )
-_BAND = re.compile(rf"({NUM})\s*(?:分)?\s*[（(]含[)）]\s*[-—–~至]\s*({NUM})\s*分\s*(?:\(含\)|（含）)?\s*为\s*[“\"]?({_GRADE_WORDS})")
+_BAND = re.compile(
+    rf"({NUM})\s*(?:分)?\s*[（(]含[)）]\s*[-—–~至]\s*({NUM})\s*分\s*(?:\(含\)|（含）)?\s*为\s*[“\"]?({_GRADE_WORDS})"
+)
 _BAND_LOW = re.compile(rf"({NUM})\s*分以下为\s*[“\"]?({_GRADE_WORDS})")
 _CLAIM = re.compile(r"未偏离|无偏离|没有偏离|圆满完成|全面完成|全部完成|均已完成|均完成")
 
@@ -810,11 +903,13 @@ def _ratings(paras: list[Para], nodes: list[_ProseNode]) -> list[Rating]:
         text = fold(p.text)
         for m in _BAND.finditer(text):
             lo, hi = Decimal(m.group(1)), Decimal(m.group(2))
-            bands.append(GradeBand(grade=m.group(3), low=lo, high=hi, low_inclusive=True,
-                                   high_inclusive=hi >= 100))
+            bands.append(GradeBand(grade=m.group(3), low=lo, high=hi, low_inclusive=True, high_inclusive=hi >= 100))
         for m in _BAND_LOW.finditer(text):
-            bands.append(GradeBand(grade=m.group(2), low=Decimal(0), high=Decimal(m.group(1)),
-                                   low_inclusive=True, high_inclusive=False))
+            bands.append(
+                GradeBand(
+                    grade=m.group(2), low=Decimal(0), high=Decimal(m.group(1)), low_inclusive=True, high_inclusive=False
+                )
+            )
     out: list[Rating] = []
     for p in paras:
         text = fold(p.text)
@@ -825,13 +920,22 @@ def _ratings(paras: list[Para], nodes: list[_ProseNode]) -> list[Rating]:
             if not re.search(r"总体|综合|绩效", context):
                 continue
             s0, _ = p.doc_span(m.start(1), m.end(1))
-            if any(pn.node.max_score and pn.node.max_score.evidence.start is not None
-                   and pn.node.max_score.evidence.start <= s0 < (pn.node.max_score.evidence.end or 0)
-                   for pn in nodes):
+            if any(
+                pn.node.max_score
+                and pn.node.max_score.evidence.start is not None
+                and pn.node.max_score.evidence.start <= s0 < (pn.node.max_score.evidence.end or 0)
+                for pn in nodes
+            ):
                 continue
             s, e = p.doc_span(max(m.start() - 6, 0), m.end(1) + 1)
-            q = Quantity(value=v, unit="分", text=m.group(1), decimals=d, evidence=Evidence(quote="", start=s, end=e),
-                         label="总分")
+            q = Quantity(
+                value=v,
+                unit="分",
+                text=m.group(1),
+                decimals=d,
+                evidence=Evidence(quote="", start=s, end=e),
+                label="总分",
+            )
             grade_ev = None
             if m.group(2):
                 gs, ge = p.doc_span(m.start(), m.end())
