@@ -65,3 +65,28 @@ def pct(num: Interval, den: Interval) -> Interval | None:
         return (num / den).scale(100)
     except ZeroDivisionError:
         return None
+
+
+# Units that measure the same thing at different scales; values are compared in the first unit.
+_SCALES: dict[str, tuple[str, Decimal]] = {
+    "元": ("万元", Decimal("0.0001")),
+    "万元": ("万元", Decimal(1)),
+    "亿元": ("万元", Decimal(10000)),
+    "人": ("人", Decimal(1)),
+    "万人": ("人", Decimal(10000)),
+}
+
+
+def common(qs: list[Quantity]) -> list[Interval] | None:
+    """The quantities' intervals in one unit (万元, 人 ...), or None when their units cannot be compared."""
+    bases = {_SCALES.get(q.unit, (q.unit, Decimal(1)))[0] for q in qs}
+    if len(bases) != 1:
+        return None
+    return [q.interval.scale(_SCALES.get(q.unit, (q.unit, Decimal(1)))[1]) for q in qs]
+
+
+def decimals_in(q: Quantity, unit: str) -> int:
+    """How many decimals `q` needs when shown in `unit` (1.5万元 in 亿元 needs 5)."""
+    qf = _SCALES.get(q.unit, (q.unit, Decimal(1)))[1]
+    uf = _SCALES.get(unit, (unit, Decimal(1)))[1]
+    return max(0, q.decimals - int((qf / uf).adjusted()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks import register
-from auditor.checks._common import computed_text, consistent, diff_text, make_flag
+from auditor.checks._common import common, computed_text, decimals_in, diff_text, make_flag
 from auditor.facts import Facts
 from auditor.flags import Flag, Severity
 from auditor.intervals import total
@@ -16,18 +16,22 @@ def check(facts: Facts) -> Iterator[Flag]:
     """A stated total ≠ the sum of its parts (其中 lists, 共计, table 总额 rows and columns)."""
     seen: set[tuple] = set()
     for s in facts.sums:
-        if not s.parts or any(p.unit != s.total.unit for p in s.parts):
+        scaled = common([s.total, *s.parts]) if s.parts else None
+        if scaled is None:
             continue
         key = (s.total.value, tuple(p.value for p in s.parts))
         if key in seen:
             continue
         seen.add(key)
-        comp = total([p.interval for p in s.parts])
-        if consistent(s.total, comp):
+        stated, comp = scaled[0], total(scaled[1:])
+        if stated.intersects(comp):
             continue
-        if not s.exhaustive and comp.hi < s.total.interval.lo:
+        if not s.exhaustive and comp.hi < stated.lo:
             continue  # a partial list may leave items out
-        dec = max([s.total.decimals, *(p.decimals for p in s.parts)])
+        # Show the computed sum in the total's own unit.
+        factor = (s.total.interval.hi - s.total.interval.lo) / (stated.hi - stated.lo) if stated.hi != stated.lo else 1
+        comp = comp.scale(factor)
+        dec = max([s.total.decimals, *(decimals_in(p, s.total.unit) for p in s.parts)])
         parts = "+".join(p.text for p in s.parts)
         yield make_flag(
             "SUM",

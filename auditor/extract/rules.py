@@ -204,6 +204,13 @@ def _flows(paras: list[Para]) -> list[FundFlow]:
 
 # ----------------------------------------------------------------------------- sums, ratios, changes
 
+_SAME_KIND = [_MONEY, {"人", "万人"}]
+
+
+def _compatible(a: str, b: str) -> bool:
+    return a == b or any(a in kind and b in kind for kind in _SAME_KIND)
+
+
 _STOP_PART = re.compile(r"共计|合计|总计|净|累计|结余|率|比例|占比|人均")
 
 
@@ -230,7 +237,7 @@ def _sums(paras: list[Para]) -> list[SumClaim]:
                 end = k + stop.start() if stop else end
             parts = []
             for n in nums:
-                if not (k < n.i < end) or n.unit != total.unit:
+                if not (k < n.i < end) or not _compatible(n.unit, total.unit):
                     continue
                 if _STOP_PART.search(n.label):
                     break
