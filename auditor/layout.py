@@ -77,13 +77,54 @@ class Table:
 Block = Para | Table
 
 
+# Rewrites that undo what converters do to a text (LaTeX from PDF-to-markdown tools, bold
+# markers, digits split by a stray space in a PDF text layer). Each output char keeps the
+# document offset of what it replaces, so quotes still come from the original text.
+_REWRITES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\\geq?\b|\\ge(?=\s|\d|\$)"), "≥"),
+    (re.compile(r"\\leq?\b|\\le(?=\s|\d|\$)"), "≤"),
+    (re.compile(r"\\%"), "%"),
+    (re.compile(r"\\times\b"), "×"),
+    (re.compile(r"\$"), ""),
+    (re.compile(r"\*\*"), ""),
+    (re.compile(r"(?<=\d) (?=\d{3}(?:\.\d+)?\s*(?:亿元|万元|元|万人|人次|人|%|家|个|户|笔))"), ""),
+    (re.compile(r"(?<=\d\.) (?=\d)|(?<=\d) (?=\.\d)"), ""),
+]
+
+
+def normalize(span: Span) -> Span:
+    """Apply the converter-artefact rewrites, keeping the offset map."""
+    text, offs = span.text, span.offs
+    for pattern, repl in _REWRITES:
+        if not pattern.search(text):
+            continue
+        out, out_offs, pos = [], [], 0
+        for m in pattern.finditer(text):
+            out.append(text[pos : m.start()])
+            out_offs.extend(offs[pos : m.start()])
+            out.append(repl)
+            out_offs.extend([offs[m.start()]] * len(repl))
+            pos = m.end()
+        out.append(text[pos:])
+        out_offs.extend(offs[pos:])
+        text, offs = "".join(out), out_offs
+    return Span(text, offs)
+
+
 def _span(text: str, base: int, a: int, b: int) -> Span:
-    """Span of text[a:b] stripped of surrounding blanks."""
+    """Span of text[a:b] stripped of surrounding blanks and converter artefacts."""
     while a < b and text[a] in " \t\u3000\r\n":
         a += 1
     while b > a and text[b - 1] in " \t\u3000\r\n":
         b -= 1
-    return Span(text[a:b], list(range(base + a, base + b)))
+    span = normalize(Span(text[a:b], list(range(base + a, base + b))))
+    # Markers stripped (**x**) may leave blanks at the edges.
+    i, j = 0, len(span.text)
+    while i < j and span.text[i] in " \u3000":
+        i += 1
+    while j > i and span.text[j - 1] in " \u3000":
+        j -= 1
+    return Span(span.text[i:j], span.offs[i:j])
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -198,4 +239,5 @@ def blocks(text: str, base: int = 0) -> list[Block]:
 
 
 def _only_blank_between(text: str, base: int, a: int, b: int) -> bool:
-    return not text[a - base : b - base].strip()
+    # A markdown separator row (|---|:---:|) between rows belongs to the table.
+    return not re.sub(r"[|:\-\s]", "", text[a - base : b - base])
