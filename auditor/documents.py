@@ -451,7 +451,7 @@ def _pdf_page(page, number: int) -> _Page:  # type: ignore[no-untyped-def]
             textpage = page.get_textpage_ocr(language=OCR_LANGUAGE, dpi=OCR_DPI, full=True)
         except Exception:
             raise LoadError(f"PDF 第{number}页 OCR 识别失败") from None
-        chars = list(_raw_chars(page.get_text("rawdict", textpage=textpage)))
+        chars = list(_raw_chars(page.get_text("rawdict", textpage=textpage), ocr=True))
         notes.append(f"第{number}页经OCR识别")
         tables: list[_Table] = []
     else:
@@ -484,8 +484,11 @@ class _Char:
         return (self.y0 + self.y1) / 2
 
 
-def _raw_chars(raw: dict) -> Iterator[_Char]:
-    """Characters of a rawdict, tagged with their MuPDF line; diagonal text is left out."""
+def _raw_chars(raw: dict, *, ocr: bool = False) -> Iterator[_Char]:
+    """Characters of a rawdict, tagged with their MuPDF line; diagonal text is left out.
+
+    OCR spans carry a font size guessed per word that swings by a factor of four; there the
+    glyph box height is the better measure of the text size."""
     line_no = 0
     for block in raw.get("blocks", ()):
         if block.get("type", 0) != 0:
@@ -499,7 +502,8 @@ def _raw_chars(raw: dict) -> Iterator[_Char]:
                 size = float(span.get("size") or 10.0)
                 for ch in span.get("chars", ()):
                     x0, y0, x1, y1 = ch["bbox"]
-                    yield _Char(ch["c"], x0, y0, x1, y1, ch["origin"][1], size, line_no)
+                    char_size = (y1 - y0) if ocr and y1 > y0 else size
+                    yield _Char(ch["c"], x0, y0, x1, y1, ch["origin"][1], char_size, line_no)
 
 
 @dataclass
@@ -611,40 +615,50 @@ class _Line:
 
 
 def _visual_lines(chars: list[_Char]) -> list[_Line]:
-    """Group characters into visual lines: same baseline, close horizontally, left to right.
+    """Group characters into visual lines: overlapping vertically, close horizontally, left to right.
 
-    MuPDF may cut one visual line into several lines (a font change, a digit run in another font);
-    grouping by baseline and sorting by x puts "138050.24" back together.
+    MuPDF may cut one visual line into several lines (a font change, a digit run in another font,
+    every word of an OCR page); grouping them again and sorting by x puts "138050.24" back
+    together. A line is matched against its first fragment's extent, so it cannot grow into the
+    next line down.
     """
     by_line: dict[int, list[_Char]] = {}
     for ch in chars:
         by_line.setdefault(ch.line, []).append(ch)
-    frags = sorted(by_line.values(), key=lambda cs: (cs[0].base, cs[0].x0))
+    frags = sorted(by_line.values(), key=lambda cs: (min(c.y0 for c in cs), min(c.x0 for c in cs)))
     lines: list[_Line] = []
+    anchors: list[tuple[float, float]] = []  # y extent of each line's first fragment
     for frag in frags:
-        size = max(c.size for c in frag)
+        fy0 = min(c.y0 for c in frag)
+        fy1 = max(c.y1 for c in frag)
         fx0 = min(c.x0 for c in frag)
         fx1 = max(c.x1 for c in frag)
-        base = frag[0].base
+        size = _median([c.size for c in frag])
         target = None
-        for ln in reversed(lines[-8:]):
-            tol = 0.4 * max(size, ln.size)
-            if abs(ln.base - base) <= tol and (fx0 - ln.x1) < 4 * size and (ln.x0 - fx1) < 4 * size:
+        for i in range(len(lines) - 1, max(-1, len(lines) - 9), -1):
+            ln, (ay0, ay1) = lines[i], anchors[i]
+            overlap = min(ay1, fy1) - max(ay0, fy0)
+            near = (fx0 - ln.x1) < 4 * size and (ln.x0 - fx1) < 4 * size
+            if near and overlap >= 0.5 * min(ay1 - ay0, fy1 - fy0):
                 target = ln
                 break
         if target is None:
-            lines.append(_Line(list(frag), base, size, fx0, fx1, min(c.y0 for c in frag),
-                               max(c.y1 for c in frag)))
+            lines.append(_Line(list(frag), frag[0].base, size, fx0, fx1, fy0, fy1))
+            anchors.append((fy0, fy1))
         else:
             target.chars.extend(frag)
-            target.size = max(target.size, size)
             target.x0, target.x1 = min(target.x0, fx0), max(target.x1, fx1)
-            target.y0 = min(target.y0, min(c.y0 for c in frag))
-            target.y1 = max(target.y1, max(c.y1 for c in frag))
+            target.y0, target.y1 = min(target.y0, fy0), max(target.y1, fy1)
     for ln in lines:
         ln.chars = _dedupe(sorted(ln.chars, key=lambda c: c.x0))
+        ln.size = _median([c.size for c in ln.chars if not c.c.isspace()] or [ln.size])
     lines.sort(key=lambda ln: (ln.y0, ln.x0))
     return [ln for ln in lines if ln.text.strip()]
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else 10.0
 
 
 def _dedupe(chars: list[_Char]) -> list[_Char]:
@@ -677,8 +691,8 @@ def _paragraphs(lines: list[_Line], left: float, right: float) -> list[list[_Lin
 def _continues(prev: _Line, ln: _Line, left: float, right: float, *, across_pages: bool = False) -> bool:
     """Whether `ln` continues the paragraph whose last line so far is `prev`."""
     size = prev.size
-    if abs(ln.size - size) > 0.15 * size:
-        return False
+    if abs(ln.size - size) > 0.2 * size:
+        return False  # a heading above body text, or a footnote below it
     if not across_pages:
         gap = ln.y0 - prev.y1
         if gap < -0.5 * size or gap > 0.6 * size:

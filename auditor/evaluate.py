@@ -45,8 +45,11 @@ def matches(flag: Flag, relation: dict[str, Any]) -> bool:
     """Same file, and the flag's stated cell holds the relation's stated number."""
     if Path(flag.file).name != relation["file"] and Path(flag.file).stem != Path(relation["file"]).stem:
         return False
-    stated = _numbers(flag.stated)
-    return bool(stated & _numbers(relation["stated"]))
+    wanted = _numbers(relation["stated"])
+    if not wanted:
+        # A text relation states no number: the flag must point at its quote.
+        return overlaps(flag, relation, n=12)
+    return bool(_numbers(flag.stated) & wanted)
 
 
 @dataclass

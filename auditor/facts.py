@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Literal
 
@@ -16,6 +17,21 @@ SCHEMA_VERSION = "1"
 EXACT_UNITS = frozenset(
     {"分", "人", "家", "次", "个", "项", "条", "份", "人次", "家次", "笔", "例", "期", "场次", "场", "批"}
 )
+
+
+# Fund families of the medical-insurance transfer payments; a report about one that states money
+# "of" another has a wrong fund name (a template slip auditors look for).
+FUND_KINDS: dict[str, str] = {
+    "城乡居民医保": r"城乡居民(?:基本)?医(?:疗)?(?:保险|保)|居民医保|居民基本医疗保险",
+    "医疗救助": r"医疗救助",
+    "医疗服务与保障能力提升": r"服务与保障能力|保障能力提升|服务能力提升|服务能力建设|能力提升补助",
+}
+
+
+def fund_kind(name: str) -> str:
+    """The fund family a name belongs to, or "" when it names none or several."""
+    kinds = {k for k, pat in FUND_KINDS.items() if re.search(pat, name)}
+    return kinds.pop() if len(kinds) == 1 else ""
 
 
 class Evidence(BaseModel):
@@ -152,8 +168,25 @@ class Claim(BaseModel):
     evidence: Evidence
 
 
+class Statement(BaseModel):
+    """A qualitative statement about one subject (a table row): claimed on time, or admitted late."""
+
+    subject: str
+    kind: Literal["timely", "late"]
+    evidence: Evidence
+
+
+class FundMention(BaseModel):
+    """An amount the text attributes to a fund it names."""
+
+    fund: str = Field(description="the fund name as written next to the amount")
+    amount: Quantity
+
+
 class Facts(BaseModel):
     """Everything extracted from one Unit."""
+
+    fund: str = Field(default="", description="the fund the Unit evaluates, from its title or table")
 
     fund_flows: list[FundFlow] = Field(default_factory=list)
     sums: list[SumClaim] = Field(default_factory=list)
@@ -163,4 +196,6 @@ class Facts(BaseModel):
     indicators: list[Indicator] = Field(default_factory=list)
     ratings: list[Rating] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
+    statements: list[Statement] = Field(default_factory=list)
+    fund_mentions: list[FundMention] = Field(default_factory=list)
     dropped: int = Field(default=0, description="values dropped by grounding")

@@ -30,12 +30,15 @@ DESIGN_IDS = {
     "DUPLICATE": Severity.ERROR,
     "GROUNDING": Severity.INFO,
 }
+# Checks beyond the design table, for the text contradictions rules can see without false alarms.
+EXTENSIONS = {"FUND_NAME": Severity.WARNING, "CLAIM": Severity.WARNING}
+ALL_IDS = DESIGN_IDS | EXTENSIONS
 
 
 def test_registry_matches_design_table() -> None:
-    assert set(REGISTRY) == set(DESIGN_IDS)
+    assert set(REGISTRY) == set(ALL_IDS)
     for check_id, spec in REGISTRY.items():
-        assert spec.severity == DESIGN_IDS[check_id]
+        assert spec.severity == ALL_IDS[check_id]
         assert spec.doc, f"{check_id} has no docstring"
         assert len(spec.doc.split(". ")) <= 3
 
@@ -49,11 +52,11 @@ def _flags(case: Path) -> list[str]:
     return [f.check for f in audit_path(case).flags]
 
 
-@pytest.mark.parametrize("check_id", sorted(DESIGN_IDS))
+@pytest.mark.parametrize("check_id", sorted(ALL_IDS))
 def test_each_check_fires_on_its_fixture(check_id: str) -> None:
     assert check_id in _flags(FIXTURES / "checks" / check_id / "fires.txt")
 
 
-@pytest.mark.parametrize("check_id", sorted(DESIGN_IDS))
+@pytest.mark.parametrize("check_id", sorted(ALL_IDS))
 def test_each_check_stays_quiet_on_its_clean_fixture(check_id: str) -> None:
     assert _flags(FIXTURES / "checks" / check_id / "clean.txt") == []

@@ -19,8 +19,14 @@ def _nodes(roots: list[ScoreNode]) -> int:
 
 
 def _shape(facts: Facts) -> tuple[int, ...]:
-    return (len(facts.fund_flows), len(facts.sums), len(facts.ratios), _nodes(facts.scores),
-            len(facts.indicators), len(facts.ratings))
+    return (
+        len(facts.fund_flows),
+        len(facts.sums),
+        len(facts.ratios),
+        _nodes(facts.scores),
+        len(facts.indicators),
+        len(facts.ratings),
+    )
 
 
 def _key(path: Path) -> list[tuple[str, str, str, str]]:

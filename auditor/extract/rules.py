@@ -14,13 +14,16 @@ from auditor.facts import (
     Evidence,
     Facts,
     FundFlow,
+    FundMention,
     GradeBand,
     Indicator,
     Quantity,
     Rating,
     RatioClaim,
     ScoreNode,
+    Statement,
     SumClaim,
+    fund_kind,
 )
 from auditor.layout import Para, Row, Span, Table
 from auditor.numbers import fold, parse
@@ -968,6 +971,46 @@ def _claims(paras: list[Para]) -> list[Claim]:
     return out
 
 
+# ----------------------------------------------------------------------------- text statements
+
+
+def _fund_mentions(paras: list[Para]) -> list[FundMention]:
+    out: list[FundMention] = []
+    for p in paras:
+        for n in _numbers(p):
+            if n.unit not in _MONEY or not fund_kind(n.label):
+                continue
+            if not re.search(r"到位|收入|下达|支出|拨付|安排", n.label):
+                continue
+            out.append(FundMention(fund=n.label, amount=_quantity(n)))
+    return out
+
+
+_LATE = re.compile(r"未达到|未能及时|未及时|未按时|未按规定时[间限]|滞后|延迟|逾期|时间较晚|超过规定")
+_TIMELY = re.compile(r"(?<![未不])(?:及时|按时|如期)")
+
+
+def _statements(tables: list[Table]) -> list[Statement]:
+    out: list[Statement] = []
+    for t in tables:
+        for r in t.rows:
+            cells = [c for c in r.cells if c.text.strip()]
+            if len(cells) < 3 or "及时" not in cells[0].text:
+                continue
+            subject = cells[0].text
+            for c in cells[1:]:
+                late = _LATE.search(c.text)
+                if late:
+                    s, e = c.doc_span(0, min(len(c.text), late.end() + 30))
+                    out.append(Statement(subject=subject, kind="late", evidence=Evidence(quote="", start=s, end=e)))
+                elif _TIMELY.search(c.text):
+                    m = _TIMELY.search(c.text)
+                    assert m is not None
+                    s, e = c.doc_span(0, min(len(c.text), m.end() + 20))
+                    out.append(Statement(subject=subject, kind="timely", evidence=Evidence(quote="", start=s, end=e)))
+    return out
+
+
 # ----------------------------------------------------------------------------- entry point
 
 
@@ -990,6 +1033,9 @@ def extract_facts(unit: Unit) -> Facts:
         indicators=_indicator_tables(tables),
         ratings=_ratings(paras, prose_nodes),
         claims=_claims(paras),
+        statements=_statements(tables),
+        fund_mentions=_fund_mentions(paras),
+        fund=unit.fund,
     )
     return facts
 

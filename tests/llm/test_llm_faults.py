@@ -1,0 +1,347 @@
+"""The LLM extractor against a real HTTP server on 127.0.0.1: replies, faults, request counts, outcomes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.checks import run_checks
+from auditor.errors import ConfigError, LLMError
+from auditor.extract import ExtractConfig
+from auditor.extract.llm import LLMExtractor
+from auditor.grounding import ground
+from auditor.numbers import canonical, fold
+
+from .conftest import FAKE_KEY, extractor, unit_of
+from .fake_openai import Drop, FakeOpenAI, Hang, Raw, Reply, Status
+
+TEXT = (
+    "一、资金情况\n"
+    "2024年当年下达资金1,108万元，上年结转25.73万元，合计1133.73万元。\n"
+    "实际支出883.3万元，预算执行率为77.52%。\n"
+    "\n"
+    "二、绩效目标完成情况\n"
+    "参保人数216.96万人，完成比例99.5%。\n"
+)
+
+
+def q(number: str, unit: str, quote: str, label: str = "") -> dict[str, str]:
+    return {"number": number, "unit": unit, "quote": quote, "label": label}
+
+
+FLOW = {
+    "name": "补助资金",
+    "allocated": q("1,108", "万元", "当年下达资金1,108万元", "当年下达"),
+    "carryover": q("25.73", "万元", "上年结转25.73万元", "上年结转"),
+    "available": q("1133.73", "万元", "合计1133.73万元", "合计"),
+    "spent": q("883.3", "万元", "实际支出883.3万元", "实际支出"),
+    "rate": q("77.52", "%", "预算执行率为77.52%", "预算执行率"),
+}
+GOOD: dict[str, Any] = {
+    "fund_flows": [FLOW],
+    "sums": [{"label": "合计", "total": FLOW["available"], "parts": [FLOW["allocated"], FLOW["carryover"]]}],
+}
+
+
+def stated_numbers_occur(flags: list[Any], text: str) -> bool:
+    """No flag states a number that is not in the text."""
+    folded = fold(text).replace(",", "")
+    return all(canonical(f.stated.rstrip("%")) in folded for f in flags if f.check != "GROUNDING")
+
+
+def test_a_reply_becomes_facts_with_offsets_and_usage(tmp_path: Path) -> None:
+    unit = unit_of(TEXT)
+    with FakeOpenAI([Reply(GOOD, prompt_tokens=321, completion_tokens=123)]) as srv:
+        res = extractor(srv.base_url, tmp_path).extract(unit)
+        assert srv.count == 1
+        body = srv.seen[0].body
+    assert res.llm_calls == 1 and res.prompt_tokens == 321 and res.completion_tokens == 123 and not res.cached
+    assert body["model"] == "m" and body["tools"][0]["function"]["name"] == "ExtractedFacts"
+    flow = res.facts.fund_flows[0]
+    assert flow.allocated is not None and flow.allocated.value == 1108 and flow.allocated.text == "1,108"
+    assert flow.rate is not None and flow.rate.decimals == 2
+    ev = flow.spent.evidence if flow.spent else None
+    assert ev is not None and ev.start is not None and TEXT[ev.start : ev.end] == "实际支出883.3万元"
+    facts = ground(res.facts, unit)
+    assert facts.dropped == 0
+    checks = {f.check for f in run_checks(facts)}
+    assert "EXEC_RATE" in checks  # 883.3 ÷ 1133.73 is 77.91%, not 77.52%
+
+
+def test_rerun_is_served_from_the_cache_with_zero_requests(tmp_path: Path) -> None:
+    unit = unit_of(TEXT)
+    with FakeOpenAI([Reply(GOOD)]) as srv:
+        first = extractor(srv.base_url, tmp_path).extract(unit)
+        second = extractor(srv.base_url, tmp_path).extract(unit)
+        assert srv.count == 1
+    assert second.cached and second.llm_calls == 0 and second.prompt_tokens == 0
+    assert second.facts == first.facts
+
+
+def test_cache_key_changes_with_model_mode_and_base_url(tmp_path: Path) -> None:
+    unit = unit_of(TEXT)
+    with FakeOpenAI(responder=lambda body: Reply(GOOD)) as srv:
+        extractor(srv.base_url, tmp_path).extract(unit)
+        extractor(srv.base_url, tmp_path, model="other").extract(unit)
+        extractor(srv.base_url, tmp_path, mode="json").extract(unit)
+        extractor(srv.base_url + "/", tmp_path).extract(unit)  # same endpoint: a hit
+        assert srv.count == 3
+
+
+def test_no_cache_always_asks(tmp_path: Path) -> None:
+    unit = unit_of(TEXT)
+    with FakeOpenAI(responder=lambda body: Reply(GOOD)) as srv:
+        extractor(srv.base_url, tmp_path, no_cache=True).extract(unit)
+        extractor(srv.base_url, tmp_path, no_cache=True).extract(unit)
+        assert srv.count == 2
+    assert not (tmp_path / "cache").exists()
+
+
+def test_429_waits_as_long_as_retry_after_says(tmp_path: Path) -> None:
+    unit = unit_of(TEXT)
+    with FakeOpenAI([Status(429, {"Retry-After": "0.6"}), Reply(GOOD)]) as srv:
+        t0 = time.monotonic()
+        res = extractor(srv.base_url, tmp_path).extract(unit)
+        waited = time.monotonic() - t0
+        assert srv.count == 2
+    assert res.llm_calls == 2 and res.facts.fund_flows
+    assert waited >= 0.55  # the backoff alone would be ~0.01 s
+
+
+def test_500_is_retried_then_succeeds(tmp_path: Path) -> None:
+    with FakeOpenAI([Status(500), Status(503), Reply(GOOD)]) as srv:
+        res = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+        assert srv.count == 3
+    assert res.llm_calls == 3 and res.facts.fund_flows
+
+
+def test_500_until_the_budget_is_spent_fails_the_unit(tmp_path: Path) -> None:
+    with FakeOpenAI(responder=lambda body: Status(500, message="upstream exploded")) as srv:
+        with pytest.raises(LLMError) as info:
+            extractor(srv.base_url, tmp_path, max_attempts=3).extract(unit_of(TEXT))
+        assert srv.count == 3
+    err = info.value
+    assert err.status == 500 and "HTTP 500" in err.reason and "3次请求" in err.reason
+    assert "\n" not in err.reason and FAKE_KEY not in err.reason
+
+
+def test_a_hang_past_the_timeout_is_retried(tmp_path: Path) -> None:
+    with FakeOpenAI([Hang(5), Reply(GOOD)]) as srv:
+        t0 = time.monotonic()
+        res = extractor(srv.base_url, tmp_path, timeout=0.4).extract(unit_of(TEXT))
+        assert srv.count == 2
+        assert time.monotonic() - t0 < 3
+    assert res.facts.fund_flows
+
+
+def test_hanging_every_time_fails_with_a_timeout_reason(tmp_path: Path) -> None:
+    with FakeOpenAI(responder=lambda body: Hang(5)) as srv:
+        with pytest.raises(LLMError, match="超时"):
+            extractor(srv.base_url, tmp_path, timeout=0.3, max_attempts=2).extract(unit_of(TEXT))
+        assert srv.count == 2
+
+
+def test_a_dropped_connection_is_retried(tmp_path: Path) -> None:
+    with FakeOpenAI([Drop(), Reply(GOOD)]) as srv:
+        res = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+        assert srv.count == 2
+    assert res.facts.fund_flows
+
+
+def test_a_non_json_body_is_asked_again(tmp_path: Path) -> None:
+    # openai hands Instructor the text; Instructor's re-ask (bounded by reask) sends one more request.
+    with FakeOpenAI([Raw(), Reply(GOOD)]) as srv:
+        res = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+        assert srv.count == 2
+    assert res.facts.fund_flows
+
+
+def test_non_json_every_time_fails_after_the_reask_bound(tmp_path: Path) -> None:
+    with FakeOpenAI(responder=lambda body: Raw()) as srv:
+        with pytest.raises(LLMError, match="不符合结构"):
+            extractor(srv.base_url, tmp_path, reask=1).extract(unit_of(TEXT))
+        assert srv.count == 2
+
+
+def test_a_reply_that_breaks_the_schema_is_reasked_with_the_error(tmp_path: Path) -> None:
+    with FakeOpenAI([Reply('{"fund_flows": "not a list"}'), Reply(GOOD)]) as srv:
+        res = extractor(srv.base_url, tmp_path, reask=1).extract(unit_of(TEXT))
+        assert srv.count == 2
+        second = srv.seen[1].body["messages"]
+    assert res.llm_calls == 2 and res.facts.fund_flows
+    assert len(second) > 2  # the validation error went back to the model
+
+
+def test_schema_errors_stop_at_the_reask_bound(tmp_path: Path) -> None:
+    with FakeOpenAI(responder=lambda body: Reply('{"fund_flows": 7}')) as srv:
+        with pytest.raises(LLMError, match="不符合结构"):
+            extractor(srv.base_url, tmp_path, reask=2).extract(unit_of(TEXT))
+        assert srv.count == 3
+
+
+def test_401_fails_at_once_without_the_key(tmp_path: Path) -> None:
+    msg = f"Incorrect API key provided: {FAKE_KEY}"
+    with FakeOpenAI([Status(401, message=msg)]) as srv:
+        with pytest.raises(LLMError) as info:
+            extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+        assert srv.count == 1
+    assert info.value.status == 401 and FAKE_KEY not in info.value.reason and "401" in info.value.reason
+
+
+def test_400_is_not_retried_and_its_message_is_kept(tmp_path: Path) -> None:
+    with FakeOpenAI([Status(400, message=f"response_format json_schema unsupported {FAKE_KEY}")]) as srv:
+        with pytest.raises(LLMError) as info:
+            extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+        assert srv.count == 1
+    assert "json_schema unsupported" in info.value.reason and FAKE_KEY not in info.value.reason
+
+
+def test_truncated_output_shrinks_the_chunk_and_retries_once(tmp_path: Path) -> None:
+    first_half = {"fund_flows": [FLOW]}
+    second_half = {"fund_flows": [], "ratios": []}
+    with FakeOpenAI([Reply('{"fund_flows": [', finish_reason="length"), Reply(first_half),
+                     Reply(second_half)]) as srv:
+        res = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+        assert srv.count == 3
+        halves = [s.body["messages"][-1]["content"] for s in srv.seen[1:]]
+    assert "实际支出883.3万元" in halves[0] and "参保人数" in halves[1]
+    assert "参保人数" not in halves[0]
+    assert res.llm_calls == 3 and res.facts.fund_flows[0].spent is not None
+
+
+def test_truncated_again_after_shrinking_fails(tmp_path: Path) -> None:
+    with FakeOpenAI(responder=lambda body: Reply("{", finish_reason="length")) as srv:
+        with pytest.raises(LLMError, match="截断"):
+            extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+        assert srv.count == 2  # the whole chunk, then its first half
+
+
+def test_truncation_rerun_is_free_too(tmp_path: Path) -> None:
+    with FakeOpenAI([Reply("{", finish_reason="length"), Reply(GOOD), Reply({})]) as srv:
+        extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+        again = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+        assert srv.count == 3
+    assert again.cached and again.llm_calls == 0
+
+
+def test_json_in_a_markdown_fence_is_read_in_md_json_mode(tmp_path: Path) -> None:
+    with FakeOpenAI([Reply(GOOD, fence=True)]) as srv:
+        res = extractor(srv.base_url, tmp_path, mode="md_json").extract(unit_of(TEXT))
+        assert srv.count == 1
+        assert "tools" not in srv.seen[0].body
+    assert res.facts.fund_flows[0].rate is not None
+
+
+def test_json_mode_sends_json_object_and_reads_plain_json(tmp_path: Path) -> None:
+    with FakeOpenAI([Reply(GOOD)]) as srv:
+        res = extractor(srv.base_url, tmp_path, mode="json").extract(unit_of(TEXT))
+        assert srv.count == 1
+        assert srv.seen[0].body["response_format"] == {"type": "json_object"}
+    assert res.facts.fund_flows
+
+
+def test_a_number_not_in_the_text_is_dropped_and_counted(tmp_path: Path) -> None:
+    invented = {
+        "fund_flows": [{
+            "name": "补助资金",
+            "allocated": q("1,108", "万元", "当年下达资金1,108万元"),
+            "spent": q("465.41", "万元", "实际支出883.3万元"),  # quote is real, number is not in it
+            "available": q("999", "万元", "合计999万元"),  # quote is not in the text at all
+            "rate": q("77.52", "%", "预算执行率为77.52%"),
+        }],
+        "ratings": [{"score": q("95", "分", "自评得分95分"), "grade": "优", "bands": [
+            {"grade": "优", "low": "90", "high": "100", "quote": "90分以上为优"}]}],
+    }
+    unit = unit_of(TEXT)
+    with FakeOpenAI([Reply(invented)]) as srv:
+        res = extractor(srv.base_url, tmp_path).extract(unit)
+        assert srv.count == 1
+    facts = ground(res.facts, unit)
+    flow = facts.fund_flows[0]
+    assert flow.spent is None and flow.available is None and flow.allocated is not None
+    assert facts.ratings == []
+    assert facts.dropped == 4  # spent, available, the rating's score and its invented band
+    flags = run_checks(facts)
+    grounding = [f for f in flags if f.check == "GROUNDING"]
+    assert len(grounding) == 1 and grounding[0].stated == "4"
+    assert stated_numbers_occur(flags, TEXT)
+    assert not any("465.41" in f.message or "999" in f.message for f in flags)
+
+
+def test_full_width_digits_are_grounded(tmp_path: Path) -> None:
+    text = "当年下达资金１，１０８万元，实际支出８８３．３万元，预算执行率为７９．７２％。\n"
+    reply = {"fund_flows": [{
+        "name": "资金",
+        "allocated": q("１，１０８", "万元", "当年下达资金１，１０８万元"),
+        "spent": q("883.3", "万元", "实际支出８８３．３万元"),
+        "rate": q("７９．７２", "％", "预算执行率为７９．７２％"),
+    }]}
+    unit = unit_of(text)
+    with FakeOpenAI([Reply(reply)]) as srv:
+        res = extractor(srv.base_url, tmp_path).extract(unit)
+    facts = ground(res.facts, unit)
+    flow = facts.fund_flows[0]
+    assert facts.dropped == 0
+    assert flow.allocated is not None and flow.allocated.value == 1108
+    assert flow.spent is not None and str(flow.spent.value) == "883.3"
+    assert flow.rate is not None and flow.rate.unit == "%" and flow.rate.evidence.start == text.index("预算")
+    # 883.3 ÷ 1108 = 79.72%: consistent, so no EXEC_RATE flag
+    assert not [f for f in run_checks(facts) if f.check == "EXEC_RATE"]
+
+
+def test_an_invented_number_in_a_name_never_reaches_a_message(tmp_path: Path) -> None:
+    reply = {"fund_flows": [{"name": "补助资金（共9999万元）", "spent": q("883.3", "万元", "实际支出883.3万元"),
+                             "available": q("1133.73", "万元", "合计1133.73万元"),
+                             "rate": q("77.52", "%", "预算执行率为77.52%")}]}
+    with FakeOpenAI([Reply(reply)]) as srv:
+        res = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+    assert "9999" not in res.facts.fund_flows[0].name
+
+
+def test_an_unknown_grade_word_is_not_used(tmp_path: Path) -> None:
+    reply = {"ratings": [{"score": q("91.54", "分", "评价得分91.54分"), "grade": "excellent!"}]}
+    text = "本项目绩效评价得分91.54分，等级为优。"
+    with FakeOpenAI([Reply(reply)]) as srv:
+        res = extractor(srv.base_url, tmp_path).extract(unit_of(text))
+    assert res.facts.ratings[0].grade is None
+
+
+def test_long_units_are_chunked_and_merged_with_document_offsets(tmp_path: Path) -> None:
+    para = "（{i}）第{i}项工作支出{n}万元，按计划完成。\n\n"
+    text = "".join(para.format(i=i, n=100 + i) for i in range(1, 41))
+    prefix = "封面\n\n"
+    doc_text = prefix + text
+
+    def reply(body: dict[str, Any]) -> Reply:
+        content = body["messages"][-1]["content"]
+        chunk = content.split("<<<报告原文>>>\n", 1)[1]
+        first = chunk.split("工作支出", 1)[1].split("万元", 1)[0]
+        return Reply({"fund_flows": [{"name": f"第{first}", "spent": q(first, "万元", f"工作支出{first}万元")}]})
+
+    from auditor.documents import Document
+    from auditor.units import Unit
+
+    doc = Document(path=Path("long.txt"), text=doc_text)
+    unit = Unit(doc, 0, "长报告", "", "2024", len(prefix), len(doc_text))
+    with FakeOpenAI(responder=reply) as srv:
+        res = extractor(srv.base_url, tmp_path, chunk_chars=300).extract(unit)
+        n = srv.count
+    assert n >= 4 and res.llm_calls == n
+    values = [f.spent.value for f in res.facts.fund_flows if f.spent]
+    assert values == sorted(values) and len(values) == n
+    for f in res.facts.fund_flows:
+        ev = f.spent.evidence if f.spent else None
+        assert ev is not None and ev.start is not None and doc_text[ev.start : ev.end] == ev.quote
+
+
+def test_missing_model_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="AUDITOR_MODEL"):
+        LLMExtractor(ExtractConfig(extractor="llm", model=None, no_cache=True))
+
+
+def test_the_extractor_repr_hides_the_key(tmp_path: Path) -> None:
+    ex = extractor("http://127.0.0.1:9/v1", tmp_path)
+    assert FAKE_KEY not in repr(ex) and ex.name == "llm"
