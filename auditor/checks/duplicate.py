@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from auditor.checks import register
 from auditor.checks._common import make_flag
-from auditor.facts import Facts, ScoreNode
+from auditor.facts import Facts, FundFlow, Quantity, ScoreNode
 from auditor.flags import Flag, Severity
 
 
@@ -38,7 +38,8 @@ def _index(roots: list[ScoreNode]) -> dict[str, ScoreNode]:
 
 @register("DUPLICATE", Severity.ERROR)
 def check(facts: Facts) -> Iterator[Flag]:
-    """A score item's weight or score in the prose differs from the same item in the score table."""
+    """The same item stated twice with different values: a score in prose vs table, or a fund line restated."""
+    yield from _funds(facts)
     prose = _index([r for r in facts.scores if r.source == "prose"])
     table = _index([r for r in facts.scores if r.source == "table"])
     for k, p in prose.items():
@@ -60,3 +61,40 @@ def check(facts: Facts) -> Iterator[Flag]:
                 str(pq.value - tq.value),
                 [pq.evidence, tq.evidence],
             )
+
+
+_FLOW_FIELDS = (
+    "allocated", "carryover", "available", "budget", "spent", "spent_carryover", "spent_current", "balance",
+    "prior_balance", "closing_balance", "rate",
+)
+
+
+def _label(q: Quantity) -> str:
+    return re.sub(r"[\s\d]+", "", q.label)
+
+
+def _funds(facts: Facts) -> Iterator[Flag]:
+    """The same fund line restated with a different amount (e.g. 实际支出 in 一(二) vs 一(三))."""
+    flows = facts.fund_flows
+    for i, a in enumerate(flows):
+        for b in flows[i + 1 :]:
+            pairs = [_pair(a, b, f) for f in _FLOW_FIELDS]
+            if not any(p is not None and p[0].value == p[1].value for p in pairs):
+                continue  # nothing ties the two passages to one fund
+            for f in _FLOW_FIELDS:
+                pair = _pair(a, b, f)
+                if pair is None or pair[0].interval.intersects(pair[1].interval):
+                    continue
+                qa, qb = pair
+                yield make_flag(
+                    "DUPLICATE", Severity.ERROR,
+                    f"“{qa.label}”先写为{qa.shown()}，后又写为{qb.shown()}（两处其余数字一致）",
+                    qb, qa.text, str(qb.value - qa.value), [qb.evidence, qa.evidence],
+                )
+
+
+def _pair(a: FundFlow, b: FundFlow, field: str) -> tuple[Quantity, Quantity] | None:
+    qa, qb = getattr(a, field), getattr(b, field)
+    if qa is None or qb is None or not _label(qa) or _label(qa) != _label(qb) or qa.unit != qb.unit:
+        return None
+    return qa, qb

@@ -38,12 +38,14 @@ from auditor.facts import (
     Evidence,
     Facts,
     FundFlow,
+    FundMention,
     GradeBand,
     Indicator,
     Quantity,
     Rating,
     RatioClaim,
     ScoreNode,
+    Statement,
     SumClaim,
 )
 from auditor.numbers import NUMBER_RE, canonical, fold, parse
@@ -184,9 +186,25 @@ class LClaim(BaseModel):
     quote: str
 
 
+class LStatement(BaseModel):
+    """表格或正文中对某一事项的定性说明：称其及时（timely），或承认滞后（late）。"""
+
+    subject: str = Field(description="所说的事项，如 下达及时性、资金拨付")
+    kind: Literal["timely", "late"]
+    quote: str
+
+
+class LFundMention(BaseModel):
+    """正文中归于某项具名资金的金额。"""
+
+    fund: str = Field(description="金额旁边写的资金名称，按原文")
+    amount: LQ
+
+
 class ExtractedFacts(BaseModel):
     """从报告片段中抽取的全部数据。"""
 
+    fund: str = Field(default="", description="本报告评价的资金名称，按标题或表格原文")
     fund_flows: list[LFundFlow] = Field(default_factory=list)
     sums: list[LSum] = Field(default_factory=list)
     ratios: list[LRatio] = Field(default_factory=list)
@@ -195,6 +213,14 @@ class ExtractedFacts(BaseModel):
     indicators: list[LIndicator] = Field(default_factory=list)
     ratings: list[LRating] = Field(default_factory=list)
     claims: list[LClaim] = Field(default_factory=list)
+    statements: list[LStatement] = Field(default_factory=list)
+    fund_mentions: list[LFundMention] = Field(default_factory=list)
+
+
+# Every list of Facts the converter fills, in reading order; a Facts field missing here is a test failure.
+ITEM_LISTS = ("fund_flows", "sums", "ratios", "changes", "scores", "indicators", "ratings", "claims",
+              "statements", "fund_mentions")
+HANDLED_FIELDS = frozenset({*ITEM_LISTS, "fund", "dropped"})
 
 
 # ----------------------------------------------------------------------------- prompts
@@ -359,7 +385,7 @@ def _evidence_slots(obj: Any) -> list[tuple[Any, str, Evidence]]:
 def _place(item: Any, finder: QuoteFinder, anchor: float | None) -> float | None:
     """Give every quote of one item its offsets in the chunk and return the item's anchor.
 
-    A quote found once is placed there, and those places set the anchor. A quote found several times
+    A quote found once is placed there, and the first such place is the anchor. A quote found several times
     (a bare "95%" in a table row) takes the occurrence nearest the number of the value placed before
     it in the item but not on its digits, preferring one after it since fields are listed in reading
     order (target, then actual); with nothing placed yet, the occurrence nearest the anchor.
@@ -368,7 +394,7 @@ def _place(item: Any, finder: QuoteFinder, anchor: float | None) -> float | None
     found = [(slot, finder.all(slot[2].quote)) for slot in slots]
     unique = [spans[0][0] for _, spans in found if len(spans) == 1]
     if unique:
-        anchor = sum(unique) / len(unique)
+        anchor = min(unique)  # an item starts where its first certain quote stands (a root before its rows)
     prev: tuple[int, int] | None = None
     for (owner, name, ev), spans in found:
         if not spans:
@@ -469,6 +495,15 @@ class _Converter:
         for lc in ef.claims:
             if (lc.quote or "").strip():
                 f.claims.append(Claim(kind=lc.kind, evidence=Evidence(quote=lc.quote.strip())))
+        for st in ef.statements:
+            if (st.quote or "").strip():
+                f.statements.append(Statement(subject=self.text(st.subject), kind=st.kind,
+                                              evidence=Evidence(quote=st.quote.strip())))
+        for fm in ef.fund_mentions:
+            amount = self.q(fm.amount)
+            if amount is not None:
+                f.fund_mentions.append(FundMention(fund=self.text(fm.fund), amount=amount))
+        f.fund = self.text(ef.fund)
         f.dropped = self.dropped
         return f
 
@@ -522,7 +557,7 @@ _FLOW_FIELDS = [k for k in FundFlow.model_fields if k != "name"]
 def place_all(facts: Facts, finder: QuoteFinder) -> None:
     """Set offsets for every quote in Facts, item by item in reading order."""
     anchor: float | None = None
-    for name in ("fund_flows", "sums", "ratios", "changes", "scores", "indicators", "ratings", "claims"):
+    for name in ITEM_LISTS:
         for item in getattr(facts, name):
             anchor = _place(item, finder, anchor)
 
@@ -818,7 +853,10 @@ def merge_chunks(parts: list[Facts]) -> Facts:
     for f in parts:
         earlier = list(out.fund_flows)
         out.dropped += f.dropped
-        for name in ("sums", "ratios", "changes", "scores", "indicators", "ratings", "claims"):
+        out.fund = out.fund or f.fund
+        for name in ITEM_LISTS:
+            if name == "fund_flows":
+                continue
             for item in getattr(f, name):
                 sig = name + item.model_dump_json()
                 if sig not in seen:

@@ -8,12 +8,13 @@ read from the document's structure, wins and the disagreement is counted.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from auditor.extract import Extractor, ExtractResult
 from auditor.extract.llm import QuoteFinder
-from auditor.facts import Claim, Facts, FundFlow, Indicator, Quantity, Rating, ScoreNode
+from auditor.facts import Claim, Evidence, Facts, FundFlow, Indicator, Quantity, Rating, ScoreNode
 from auditor.units import Unit
 
 _FLOW_FIELDS = [k for k in FundFlow.model_fields if k != "name"]
@@ -130,12 +131,20 @@ class _Merger:
             # A rules node keeps its own list of children: adding ones it did not see would change the sum.
             self.nodes(match.children, t.children, top=not match.children)
 
+    @staticmethod
+    def overlap(a: Evidence, b: Evidence) -> bool:
+        if a.start is None or a.end is None or b.start is None or b.end is None:
+            return bool(a.quote) and a.quote == b.quote
+        return a.start < b.end and b.start < a.end
+
     def claims(self, mine: list[Claim], theirs: list[Claim]) -> None:
+        self.located(mine, theirs, lambda x: x.evidence, same=lambda a, b: a.kind == b.kind)
+
+    def located(self, mine: list[Any], theirs: list[Any], evidence: Callable[[Any], Evidence],
+                same: Callable[[Any, Any], bool] = lambda a, b: True) -> None:
+        """Items known by where they stand (claims, statements, mentions): the LLM's new ones are added."""
         for t in theirs:
-            ts, te = t.evidence.start, t.evidence.end
-            if not any(m.kind == t.kind and (m.evidence.quote == t.evidence.quote or (
-                    ts is not None and te is not None and m.evidence.start is not None and m.evidence.end is not None
-                    and m.evidence.start < te and ts < m.evidence.end)) for m in mine):
+            if not any(same(m, t) and self.overlap(evidence(m), evidence(t)) for m in mine):
                 mine.append(t)
 
 
@@ -152,6 +161,9 @@ def merge_facts(rules: Facts, llm: Facts, unit: Unit) -> tuple[Facts, int]:
     m.ratings(out.ratings, other.ratings)
     m.nodes(out.scores, other.scores, top=True)
     m.claims(out.claims, other.claims)
+    m.located(out.statements, other.statements, lambda x: x.evidence)
+    m.located(out.fund_mentions, other.fund_mentions, lambda x: x.amount.evidence)
+    out.fund = out.fund or other.fund
     out.dropped = rules.dropped + llm.dropped
     return out, m.disagreements
 

@@ -1,0 +1,63 @@
+"""Behaviour of single checks on small hand-made cases beyond the registry's fires/clean pair."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditor.audit import audit_path
+
+from .conftest import FIXTURES
+
+CHECKS = FIXTURES / "checks"
+
+
+def flags(path: Path) -> list[tuple[str, str, str]]:
+    return [(f.check, f.severity.value, f.stated) for f in audit_path(path).flags]
+
+
+def test_fund_line_restated_with_another_amount() -> None:
+    assert flags(CHECKS / "DUPLICATE" / "fires_fund.txt") == [("DUPLICATE", "error", "455.41")]
+    assert flags(CHECKS / "DUPLICATE" / "clean_fund.txt") == []
+
+
+def test_exec_rate_on_current_year_base_is_consistent(tmp_path: Path) -> None:
+    # Seed 002 附件3: 858.97 (当年下达资金支出) ÷ 1108 (当年下达) = 77.52%, a consistent base.
+    f = tmp_path / "r.txt"
+    f.write_text(
+        "当年下达我市补助资金 1108 万元,上年结转至本年使用 25.73 万元,共计 1133.73 万元。\n"
+        "全市共支出 883.3 万元, 其中结转资金支出 24.33 万元, 当年下达资金支出 858.97 万元, 预算执行率为 77.52%。\n",
+        encoding="utf-8",
+    )
+    assert flags(f) == []
+
+
+def test_exec_rate_matching_only_the_allocation_is_a_warning_naming_the_base(tmp_path: Path) -> None:
+    f = tmp_path / "r.txt"
+    f.write_text(
+        "2024年，该项目资金上年结转77.40万元，当年下达437万元，实际支出400.00万元，资金预算执行率为91.53%。\n",
+        encoding="utf-8",
+    )
+    [flag] = audit_path(f).flags
+    assert (flag.check, flag.severity.value, flag.computed) == ("EXEC_RATE", "warning", "77.76%")
+    assert "当年下达437万元" in flag.message and "口径" in flag.message
+
+
+def test_grade_uses_the_bands_the_report_declares(tmp_path: Path) -> None:
+    f = tmp_path / "r.txt"
+    f.write_text(
+        "评价结果划分为四个等级：评价结果85（含）-100分为优、75（含）-85分为良、60（含）-75分为中、60分以下为差。\n"
+        "绩效自评得分86.00分，绩效评价自评为良好。\n",
+        encoding="utf-8",
+    )
+    [flag] = audit_path(f).flags
+    assert flag.check == "GRADE" and flag.computed == "优"
+
+
+def test_integer_scores_are_exact_but_decimals_keep_their_rounding(tmp_path: Path) -> None:
+    f = tmp_path / "r.txt"
+    f.write_text(
+        "1.预算管理。总分10分，自评得分9.99分。其中：（1）预算编制质量总分5分，自评得分4.99分。"
+        "（2）单位收入统筹总分5分，自评得分5分。\n",
+        encoding="utf-8",
+    )
+    assert flags(f) == []
