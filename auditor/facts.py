@@ -141,6 +141,7 @@ class Indicator(BaseModel):
     max_score: Quantity | None = None
     reason: str = Field(default="", description="未完成原因 as written, empty if none")
     has_reason_column: bool = False
+    claimed_met: bool = Field(default=False, description="the text itself says the target was beaten (大于80%)")
     evidence: Evidence
 
 

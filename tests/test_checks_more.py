@@ -61,3 +61,14 @@ def test_integer_scores_are_exact_but_decimals_keep_their_rounding(tmp_path: Pat
         encoding="utf-8",
     )
     assert flags(f) == []
+
+
+def test_prose_claim_that_a_missed_target_was_beaten(tmp_path: Path) -> None:
+    f = tmp_path / "r.txt"
+    f.write_text(
+        "3.二、三级医疗机构医保码全流程具体应用率为78%，大于80%，得3分。\n"
+        "4.医保基金结算清单上传率100%，大于70%，得3分。\n"
+        "人均资产变化率为-2.2%，小于0，小于市级行政事业单位人均资产变化率15.358%。\n",
+        encoding="utf-8",
+    )
+    assert flags(f) == [("TARGET", "warning", "78%")]

@@ -64,8 +64,17 @@ def check(facts: Facts) -> Iterator[Flag]:
 
 
 _FLOW_FIELDS = (
-    "allocated", "carryover", "available", "budget", "spent", "spent_carryover", "spent_current", "balance",
-    "prior_balance", "closing_balance", "rate",
+    "allocated",
+    "carryover",
+    "available",
+    "budget",
+    "spent",
+    "spent_carryover",
+    "spent_current",
+    "balance",
+    "prior_balance",
+    "closing_balance",
+    "rate",
 )
 
 
@@ -87,9 +96,13 @@ def _funds(facts: Facts) -> Iterator[Flag]:
                     continue
                 qa, qb = pair
                 yield make_flag(
-                    "DUPLICATE", Severity.ERROR,
+                    "DUPLICATE",
+                    Severity.ERROR,
                     f"“{qa.label}”先写为{qa.shown()}，后又写为{qb.shown()}（两处其余数字一致）",
-                    qb, qa.text, str(qb.value - qa.value), [qb.evidence, qa.evidence],
+                    qb,
+                    qa.text,
+                    str(qb.value - qa.value),
+                    [qb.evidence, qa.evidence],
                 )
 
 

@@ -44,9 +44,11 @@ def check(facts: Facts) -> Iterator[Flag]:
         evidence = [ind.actual.evidence, ind.evidence]
         if ind.score is not None and ind.max_score is not None and ind.score.value >= ind.max_score.value:
             why.append(f"仍得满分{ind.score.text}分")
+        if ind.claimed_met:
+            why.append("文字却称已超过目标")
         if ind.has_reason_column and not ind.reason.strip():
             why.append("未完成原因栏为空")
-        if facts.claims:
+        if facts.claims and not ind.claimed_met:
             why.append("报告称“" + " ".join(facts.claims[0].evidence.quote.split()) + "”")
             evidence.append(facts.claims[0].evidence)
         if not why:

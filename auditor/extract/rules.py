@@ -802,6 +802,54 @@ def _parse_target(text: str) -> tuple[str, str, str, str, str] | None:
     return op, m.group("v"), m.group("v2") or "", (m.group("u") or "").replace("％", "%"), m.group("pre") or ""
 
 
+_COMPARE = re.compile(
+    rf"(?<![\d.])(?P<a>{NUM})\s*(?P<ua>{UNIT}|万人|个月)?\s*[，,]?\s*(?P<op>大于等于|不低于|不少于|大于|高于|超过|小于等于|不高于|小于|低于)了?"
+    rf"\s*(?P<b>{NUM})\s*(?P<ub>{UNIT}|万人|个月)?"
+)
+_CMP_OP = {
+    "大于等于": ">=",
+    "不低于": ">=",
+    "不少于": ">=",
+    "大于": ">",
+    "高于": ">",
+    "超过": ">",
+    "小于等于": "<=",
+    "不高于": "<=",
+    "小于": "<",
+    "低于": "<",
+}
+
+
+def _prose_comparisons(paras: list[Para]) -> list[Indicator]:
+    """Sentences such as '应用率为100%，大于80%': the text claims the actual beats the target."""
+    out: list[Indicator] = []
+    for p in paras:
+        text = fold(p.text)
+        for m in _COMPARE.finditer(text):
+            ua, ub = m.group("ua") or "", m.group("ub") or ""
+            if ua in {"年", "月", "日"} or ub in {"年", "月", "日"} or (ub and ua != ub):
+                continue
+            ls = max((text.rfind(c, 0, m.start()) for c in "，,。；;："), default=-1) + 1
+            name = re.sub(r"(?:为|是|达到|达)$", "", text[ls : m.start()].strip())
+            av, ad = parse(m.group("a"))  # type: ignore[misc]
+            bv, bd = parse(m.group("b"))  # type: ignore[misc]
+            s, e = p.doc_span(ls, m.end())
+            ev = Evidence(quote="", start=s, end=e)
+            out.append(
+                Indicator(
+                    name=name or "指标",
+                    op=_CMP_OP[m.group("op")],  # type: ignore[arg-type]
+                    target=Quantity(value=bv, unit=ub or ua, text=m.group("b"), decimals=bd, evidence=ev, label="目标"),
+                    target_text=m.group("b") + ub,
+                    actual=Quantity(value=av, unit=ua, text=m.group("a"), decimals=ad, evidence=ev, label="实际"),
+                    actual_text=m.group("a") + ua,
+                    claimed_met=True,
+                    evidence=ev,
+                )
+            )
+    return out
+
+
 def _indicator_tables(tables: list[Table]) -> list[Indicator]:
     out: list[Indicator] = []
     for t in tables:
@@ -1030,7 +1078,7 @@ def extract_facts(unit: Unit) -> Facts:
         ratios=_ratios(paras, flows),
         changes=_changes(paras),
         scores=prose_roots + table_roots,
-        indicators=_indicator_tables(tables),
+        indicators=_indicator_tables(tables) + _prose_comparisons(paras),
         ratings=_ratings(paras, prose_nodes),
         claims=_claims(paras),
         statements=_statements(tables),
