@@ -178,8 +178,9 @@ def join_lines(lines: Iterable[str]) -> str:
     """Join the lines of one paragraph or table cell into one line (see `_join_two`)."""
     out = ""
     for line in lines:
-        out = _join_two(out, line.strip())
-    return out
+        # Only the ends are stripped: a space the line was cut at still says "two words".
+        out = _join_two(out, line.strip("\n")) if out.strip() else line.strip()
+    return out.strip()
 
 
 def _cell_text(lines: Iterable[str]) -> str:
@@ -210,8 +211,6 @@ _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fal
 
 
 def _load_docx(path: Path, data: bytes) -> Document:
-    import zipfile
-
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         raise LoadError(R_DOC_LEGACY)
     if not data.startswith(b"PK"):
@@ -222,9 +221,9 @@ def _load_docx(path: Path, data: bytes) -> Document:
 
         body = docx.Document(io.BytesIO(data)).element.body
         blocks = list(_docx_blocks(body))
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError):
-        raise LoadError(R_DOCX_BAD) from None
-    except Exception:  # python-docx/lxml raise assorted errors on malformed parts
+    except Exception:
+        # zipfile.BadZipFile (cut short), KeyError (no word/document.xml), ValueError (another
+        # Office type), lxml's XMLSyntaxError (a damaged part), EOFError...: all one reason.
         raise LoadError(R_DOCX_BAD) from None
     return Document(path=path, text=_assemble(blocks), page_starts=None, kind="docx")
 
@@ -360,12 +359,19 @@ def _load_pdf(path: Path, data: bytes) -> Document:
         pages: list[_Page] = []
         unreadable: list[int] = []
         for index in range(pdf.page_count):
+            before = pymupdf.TOOLS.mupdf_warnings(reset=False)
             try:
                 page = _pdf_page(pdf.load_page(index), index + 1)
             except LoadError:
                 raise
             except Exception:
                 raise LoadError(f"PDF 第{index + 1}页损坏，无法读取") from None
+            # MuPDF skips what it cannot decode and only says so in its warning log: a damaged
+            # content stream silently loses text, which an auditor must be told about.
+            after = pymupdf.TOOLS.mupdf_warnings(reset=False)
+            fresh = after[len(before):] if after.startswith(before) else after
+            if _DAMAGE.search(fresh):
+                page.notes.append(f"第{index + 1}页内容有损坏，提取的文字可能不全")
             if page.needs_ocr:
                 unreadable.append(index + 1)
             pages.append(page)
@@ -376,8 +382,13 @@ def _load_pdf(path: Path, data: bytes) -> Document:
         # Typically a scanned cover letter with a seal in front of a real text report:
         # keep what can be read and say which pages were skipped.
         notes.append(f"第{_page_list(unreadable)}页为扫描件、无文本层，未安装 tesseract-ocr-chi-sim，已跳过")
+    if not any(p.text.strip() for p in pages) and any("内容有损坏" in n for n in notes):
+        raise LoadError(R_PDF_CORRUPT)
     text, starts = _join_pages(pages)
     return Document(path=path, text=text, page_starts=starts, kind="pdf", notes=tuple(notes))
+
+
+_DAMAGE = re.compile(r"zlib error|content stream|syntax error|read error|end of file|not a stream")
 
 
 def _join_pages(pages: list[_Page]) -> tuple[str, tuple[int, ...]]:
@@ -454,12 +465,14 @@ def _pdf_page(page, number: int) -> _Page:  # type: ignore[no-untyped-def]
         chars = list(_raw_chars(page.get_text("rawdict", textpage=textpage), ocr=True))
         notes.append(f"第{number}页经OCR识别")
         tables: list[_Table] = []
+        ocr = True
     else:
         tables = _find_tables(page, number, notes)
+        ocr = False
     bad = sum(1 for c in chars if c.c == "\ufffd")
     if bad and bad > 0.3 * sum(1 for c in chars if not c.c.isspace()):
         notes.append(f"第{number}页文字编码缺失，提取的文字可能是乱码")
-    result = _layout_page(chars, tables)
+    result = _layout_page(chars, tables, ocr=ocr)
     result.notes = notes
     return result
 
@@ -543,7 +556,7 @@ def _inside(ch: _Char, box: tuple[float, float, float, float]) -> bool:
     return box[0] <= ch.cx <= box[2] and box[1] <= ch.cy <= box[3]
 
 
-def _layout_page(chars: list[_Char], tables: list[_Table]) -> _Page:
+def _layout_page(chars: list[_Char], tables: list[_Table], *, ocr: bool = False) -> _Page:
     """Paragraphs and tables of a page in reading order (top to bottom)."""
     table_chars: list[list[_Char]] = [[] for _ in tables]
     free: list[_Char] = []
@@ -557,12 +570,13 @@ def _layout_page(chars: list[_Char], tables: list[_Table]) -> _Page:
     items: list[tuple[float, float, tuple[str, object], list[_Line] | None]] = []
     for tab, tchars in zip(tables, table_chars, strict=True):
         items.append((tab.bbox[1], tab.bbox[0], ("t", _table_rows(tab, tchars)), None))
-    lines = _visual_lines(free)
+    lines = _stream_lines(free) if ocr else _visual_lines(free)
     right = max([ln.x1 for ln in lines] + [t.bbox[2] for t in tables], default=0.0)
     left = min([ln.x0 for ln in lines] + [t.bbox[0] for t in tables], default=0.0)
     for para in _paragraphs(lines, left, right):
         items.append((para[0].y0, para[0].x0, ("p", join_lines(ln.text for ln in para)), para))
-    items.sort(key=lambda it: (round(it[0], 0), it[1]))
+    if not ocr:  # OCR paragraphs already come in Tesseract's reading order
+        items.sort(key=lambda it: (round(it[0], 0), it[1]))
     page = _Page(text=_assemble([it[2] for it in items]), left=left, right=right)
     if items and items[0][3]:
         page.head = items[0][3][0]
@@ -622,10 +636,7 @@ def _visual_lines(chars: list[_Char]) -> list[_Line]:
     together. A line is matched against its first fragment's extent, so it cannot grow into the
     next line down.
     """
-    by_line: dict[int, list[_Char]] = {}
-    for ch in chars:
-        by_line.setdefault(ch.line, []).append(ch)
-    frags = sorted(by_line.values(), key=lambda cs: (min(c.y0 for c in cs), min(c.x0 for c in cs)))
+    frags = sorted(_fragments(chars), key=lambda cs: (min(c.y0 for c in cs), min(c.x0 for c in cs)))
     lines: list[_Line] = []
     anchors: list[tuple[float, float]] = []  # y extent of each line's first fragment
     for frag in frags:
@@ -654,6 +665,37 @@ def _visual_lines(chars: list[_Char]) -> list[_Line]:
         ln.size = _median([c.size for c in ln.chars if not c.c.isspace()] or [ln.size])
     lines.sort(key=lambda ln: (ln.y0, ln.x0))
     return [ln for ln in lines if ln.text.strip()]
+
+
+def _stream_lines(chars: list[_Char]) -> list[_Line]:
+    """Visual lines of an OCR page, keeping Tesseract's reading order.
+
+    Tesseract's word boxes on Chinese text are too rough to sort by (a word that starts a line
+    can be boxed at the end of the line above), but its word order is right: consecutive
+    fragments on about the same baseline are one line, in the order given.
+    """
+    lines: list[_Line] = []
+    for frag in _fragments(chars):
+        fy0 = min(c.y0 for c in frag)
+        fy1 = max(c.y1 for c in frag)
+        size = _median([c.size for c in frag])
+        last = lines[-1] if lines else None
+        if last is not None and abs(frag[0].base - last.chars[-1].base) <= 0.5 * min(size, last.size):
+            last.chars.extend(frag)
+            last.x0, last.x1 = min(last.x0, min(c.x0 for c in frag)), max(last.x1, max(c.x1 for c in frag))
+            last.y0, last.y1 = min(last.y0, fy0), max(last.y1, fy1)
+        else:
+            lines.append(_Line(list(frag), frag[0].base, size, min(c.x0 for c in frag),
+                               max(c.x1 for c in frag), fy0, fy1))
+    return [ln for ln in lines if ln.text.strip()]
+
+
+def _fragments(chars: list[_Char]) -> list[list[_Char]]:
+    """Characters grouped by the MuPDF line they came from, in the order given."""
+    by_line: dict[int, list[_Char]] = {}
+    for ch in chars:
+        by_line.setdefault(ch.line, []).append(ch)
+    return list(by_line.values())
 
 
 def _median(values: list[float]) -> float:

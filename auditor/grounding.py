@@ -58,6 +58,25 @@ def _number_in(text: str, quote: str) -> bool:
     return re.search(pattern, spaced) is not None or re.search(pattern, squeeze(quote)) is not None
 
 
+_RAW_NUM = re.compile(r"[-−]?[0-9０-９][0-9０-９,，．.\s]*")
+
+
+def as_written(text: str, quote: str) -> str:
+    """The number exactly as the quote writes it ('３ 084.40', '90. 48'), else `text` unchanged."""
+    want = canonical(text)
+    for m in _RAW_NUM.finditer(quote):
+        tokens = m.group(0).split()
+        for i in range(len(tokens)):
+            for j in range(i + 1, len(tokens) + 1):
+                raw = " ".join(tokens[i:j]).rstrip(",，．.")
+                if canonical(raw) == want:
+                    # Keep the original spacing between the tokens.
+                    start = quote.find(tokens[i], m.start())
+                    end = quote.find(tokens[j - 1], start) + len(tokens[j - 1])
+                    return quote[start:end].rstrip(",，．.")
+    return text
+
+
 def ground_quantity(q: Quantity, unit: Unit, loc: _Locator) -> Quantity | None:
     """The Quantity with verified evidence (quote, offsets, page), or None when it cannot be grounded."""
     parsed = parse(q.text)
@@ -77,7 +96,10 @@ def ground_quantity(q: Quantity, unit: Unit, loc: _Locator) -> Quantity | None:
     if not _number_in(q.text, quote):
         return None
     return q.model_copy(
-        update={"evidence": Evidence(quote=quote, start=span[0], end=span[1], page=doc.page_of(span[0]))}
+        update={
+            "text": as_written(q.text, quote),
+            "evidence": Evidence(quote=quote, start=span[0], end=span[1], page=doc.page_of(span[0])),
+        }
     )
 
 

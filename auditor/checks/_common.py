@@ -49,7 +49,7 @@ def make_flag(
         check=check,
         severity=severity,
         message=message,
-        stated=stated.text + ("%" if stated.unit == "%" else "") if isinstance(stated, Quantity) else stated,
+        stated=_as_written(stated) if isinstance(stated, Quantity) else stated,
         computed=computed,
         difference=difference,
         evidence=" … ".join(seen),
@@ -57,6 +57,13 @@ def make_flag(
         end=first.end if first else None,
         page=first.page if first else None,
     )
+
+
+def _as_written(q: Quantity) -> str:
+    """The stated number as the report writes it, with its % sign (full-width where it was)."""
+    if q.unit != "%":
+        return q.text
+    return q.text + ("％" if q.text + "％" in q.evidence.quote else "%")
 
 
 def pct(num: Interval, den: Interval) -> Interval | None:
@@ -90,3 +97,12 @@ def decimals_in(q: Quantity, unit: str) -> int:
     qf = _SCALES.get(q.unit, (q.unit, Decimal(1)))[1]
     uf = _SCALES.get(unit, (unit, Decimal(1)))[1]
     return max(0, q.decimals - int((qf / uf).adjusted()))
+
+
+def iv(q: Quantity, unit: str) -> Interval:
+    """q's interval expressed in `unit` (a 元 amount in 万元); unchanged when the units are not scales."""
+    qb, qf = _SCALES.get(q.unit, (q.unit, Decimal(1)))
+    ub, uf = _SCALES.get(unit, (unit, Decimal(1)))
+    if qb != ub or qf == uf:
+        return q.interval
+    return q.interval.scale(qf / uf)

@@ -5,24 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks import register
-from auditor.checks._common import computed_text, consistent, diff_text, make_flag
+from auditor.checks._common import computed_text, consistent, decimals_in, diff_text, iv, make_flag
 from auditor.facts import Facts, FundFlow
 from auditor.flags import Flag, Severity
 from auditor.intervals import Interval, total
 
 
-def _available(f: FundFlow) -> tuple[Interval, str] | None:
+def _available(f: FundFlow, unit: str) -> tuple[Interval, str] | None:
     if f.available is not None:
-        return f.available.interval, f"可用资金{f.available.shown()}"
+        return iv(f.available, unit), f"可用资金{f.available.shown()}"
     if f.carryover is not None and f.allocated is not None:
         return (
-            total([f.carryover.interval, f.allocated.interval]),
+            total([iv(f.carryover, unit), iv(f.allocated, unit)]),
             f"上年结转{f.carryover.shown()}+当年下达{f.allocated.shown()}",
         )
     if f.budget is not None:
-        return f.budget.interval, f"预算数{f.budget.shown()}"
+        return iv(f.budget, unit), f"预算数{f.budget.shown()}"
     if f.allocated is not None:
-        return f.allocated.interval, f"收入{f.allocated.shown()}"
+        return iv(f.allocated, unit), f"收入{f.allocated.shown()}"
     return None
 
 
@@ -30,11 +30,12 @@ def _available(f: FundFlow) -> tuple[Interval, str] | None:
 def check(facts: Facts) -> Iterator[Flag]:
     """Balance ≠ available − spent; closing balance ≠ prior-year balance + this year's surplus."""
     for f in facts.fund_flows:
-        avail = _available(f)
+        avail = _available(f, f.balance.unit) if f.balance is not None else None
         if f.balance is not None and f.spent is not None and avail is not None:
-            comp = avail[0] - f.spent.interval
+            unit = f.balance.unit
+            comp = avail[0] - iv(f.spent, unit)
             if not consistent(f.balance, comp):
-                dec = max(f.balance.decimals, f.spent.decimals)
+                dec = max(f.balance.decimals, decimals_in(f.spent, unit))
                 yield make_flag(
                     "BALANCE",
                     Severity.ERROR,
@@ -46,9 +47,10 @@ def check(facts: Facts) -> Iterator[Flag]:
                     [f.balance.evidence, f.spent.evidence],
                 )
         if f.closing_balance is not None and f.prior_balance is not None and f.balance is not None:
-            comp = f.prior_balance.interval + f.balance.interval
+            unit = f.closing_balance.unit
+            comp = iv(f.prior_balance, unit) + iv(f.balance, unit)
             if not consistent(f.closing_balance, comp):
-                dec = max(f.prior_balance.decimals, f.balance.decimals)
+                dec = max(decimals_in(f.prior_balance, unit), decimals_in(f.balance, unit))
                 yield make_flag(
                     "BALANCE",
                     Severity.ERROR,

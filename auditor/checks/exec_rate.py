@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks import register
-from auditor.checks._common import computed_text, consistent, diff_text, make_flag, pct
+from auditor.checks._common import computed_text, consistent, diff_text, iv, make_flag, pct
 from auditor.facts import Facts, FundFlow, Quantity
 from auditor.flags import Flag, Severity
 from auditor.intervals import Interval, total
@@ -18,24 +18,24 @@ def _bases(f: FundFlow) -> list[tuple[str, Quantity, Interval, str]]:
     carry = f.carryover or f.prior_balance
     if spent is not None:
         if f.available is not None:
-            out.append(("full", spent, f.available.interval, f"可用资金{f.available.shown()}"))
+            out.append(("full", spent, iv(f.available, "万元"), f"可用资金{f.available.shown()}"))
         elif carry is not None and f.allocated is not None:
             out.append(
                 (
                     "full",
                     spent,
-                    total([carry.interval, f.allocated.interval]),
+                    total([iv(carry, "万元"), iv(f.allocated, "万元")]),
                     f"{'上年结转' if f.carryover else '上年结余'}{carry.shown()}+当年下达{f.allocated.shown()}",
                 )
             )
         elif f.budget is not None:
-            out.append(("full", spent, f.budget.interval, f"全年预算数{f.budget.shown()}"))
+            out.append(("full", spent, iv(f.budget, "万元"), f"全年预算数{f.budget.shown()}"))
         elif f.allocated is not None:
-            out.append(("full", spent, f.allocated.interval, f"当年下达{f.allocated.shown()}"))
+            out.append(("full", spent, iv(f.allocated, "万元"), f"当年下达{f.allocated.shown()}"))
     if f.spent_current is not None and f.allocated is not None:
-        out.append(("current", f.spent_current, f.allocated.interval, f"当年下达{f.allocated.shown()}"))
+        out.append(("current", f.spent_current, iv(f.allocated, "万元"), f"当年下达{f.allocated.shown()}"))
     if spent is not None and carry is not None and f.allocated is not None:
-        out.append(("narrow", spent, f.allocated.interval, f"当年下达{f.allocated.shown()}"))
+        out.append(("narrow", spent, iv(f.allocated, "万元"), f"当年下达{f.allocated.shown()}"))
     return out
 
 

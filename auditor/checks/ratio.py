@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks import register
-from auditor.checks._common import computed_text, consistent, diff_text, make_flag, pct
+from auditor.checks._common import computed_text, consistent, diff_text, iv, make_flag, pct
 from auditor.facts import Facts
 from auditor.flags import Flag, Severity
 from auditor.intervals import Interval, total
@@ -17,7 +17,8 @@ def check(facts: Facts) -> Iterator[Flag]:
     for r in facts.ratios:
         if not r.numerator or not r.denominator:
             continue
-        comp = pct(total([q.interval for q in r.numerator]), total([q.interval for q in r.denominator]))
+        unit = r.denominator[0].unit
+        comp = pct(total([iv(q, unit) for q in r.numerator]), total([iv(q, unit) for q in r.denominator]))
         if comp is None:
             continue
         if r.complement:

@@ -8,6 +8,7 @@ from auditor.checks import register
 from auditor.checks._common import make_flag
 from auditor.facts import Facts, Indicator
 from auditor.flags import Flag, Severity
+from auditor.intervals import Interval
 
 _OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "=", "range": "区间"}
 
@@ -19,7 +20,8 @@ def missed(ind: Indicator) -> bool:
         return False
     if t.unit and a.unit and t.unit != a.unit:
         return False
-    ti, ai = t.interval, a.interval
+    # A target is a threshold, exact as written; only the achieved value carries rounding.
+    ti, ai = Interval.exact(t.value), a.interval
     if ind.op == ">=":
         return ai.hi < ti.lo
     if ind.op == ">":
@@ -29,7 +31,7 @@ def missed(ind: Indicator) -> bool:
     if ind.op == "<":
         return ai.lo >= ti.hi
     if ind.op == "range" and ind.target_high is not None:
-        return ai.hi < ti.lo or ai.lo > ind.target_high.interval.hi
+        return ai.hi < ti.lo or ai.lo > ind.target_high.value
     return False
 
 

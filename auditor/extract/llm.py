@@ -63,6 +63,7 @@ DEFAULT_REASK = 1
 DEFAULT_BACKOFF = 1.0
 DEFAULT_BACKOFF_MAX = 30.0
 DEFAULT_RETRY_AFTER_MAX = 120.0
+DEFAULT_MAX_TOKENS: int | None = None  # the server's own limit unless configured
 _MODES = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON, "md_json": instructor.Mode.MD_JSON}
 _GRADES = {"优秀", "优", "良好", "良", "中等", "中", "合格", "及格", "差", "不合格"}
 _RETRY_STATUS = {408, 409, 429}
@@ -221,6 +222,9 @@ class ExtractedFacts(BaseModel):
 ITEM_LISTS = ("fund_flows", "sums", "ratios", "changes", "scores", "indicators", "ratings", "claims",
               "statements", "fund_mentions")
 HANDLED_FIELDS = frozenset({*ITEM_LISTS, "fund", "dropped"})
+# The schema the model sees is part of the cache key, so editing a description cannot serve stale replies.
+_SCHEMA_SHA = hashlib.sha256(json.dumps(ExtractedFacts.model_json_schema(), sort_keys=True,
+                                        ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
 
 
 # ----------------------------------------------------------------------------- prompts
@@ -704,7 +708,7 @@ class LLMExtractor:
         self.backoff = float(_setting(config, "backoff", backoff, DEFAULT_BACKOFF))
         self.backoff_max = float(_setting(config, "backoff_max", backoff_max, DEFAULT_BACKOFF_MAX))
         self.retry_after_max = float(_setting(config, "retry_after_max", retry_after_max, DEFAULT_RETRY_AFTER_MAX))
-        self.max_tokens = _setting(config, "max_tokens", max_tokens, None)
+        self.max_tokens = _setting(config, "max_tokens", max_tokens, DEFAULT_MAX_TOKENS)
         self.prompt = prompt or load_prompt()
         if cache is not None:
             self.cache: LLMCache | None = cache
@@ -747,7 +751,8 @@ class LLMExtractor:
     def _key(self, messages: list[dict[str, str]]) -> str:
         text_hash = hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode("utf-8")).hexdigest()
         return cache_key(text_hash=text_hash, model=self.model, base_url=self.base_url, mode=self.mode,
-                         prompt_version=self.prompt.version, schema_version=f"{SCHEMA_VERSION}.{LLM_SCHEMA_VERSION}")
+                         prompt_version=self.prompt.version,
+                         schema_version=f"{SCHEMA_VERSION}.{LLM_SCHEMA_VERSION}.{_SCHEMA_SHA}")
 
     def _chunk(self, unit: Unit, offset: int, piece: str, part: str, tally: _Tally, may_split: bool) -> None:
         messages = self._messages(unit, piece, part)

@@ -30,7 +30,7 @@ from auditor.numbers import fold, parse
 from auditor.units import Unit
 
 NUM = r"[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?"
-UNIT = r"亿元|万元|元|%|％|万人次|人次|万人|人|家次|家|个月|个|次|项|条|份|分|笔|例|期|场次|场|批|月|年|天|日"
+UNIT = r"亿元|万元|元|%|％|万人次|人次|万人|人|家次|家|个月|个|次|项|条|份|分钟|小时|分|笔|例|期|场次|场|批|月|年|工作日|天|日"
 _NUM_UNIT = re.compile(rf"(?<![\d.])({NUM})\s*({UNIT})?")
 _CLAUSE_DELIM = "，,。；;：:、！？\n"
 _MONEY = {"亿元", "万元", "元"}
@@ -96,8 +96,10 @@ def _quantity(n: Num, label: str = "", quote_from: int | None = None) -> Quantit
     )
 
 
-def _cell_quantity(cell: Span, label: str, quote_from: Span | None = None) -> Quantity | None:
-    """A cell holding one number (optionally with unit or % sign)."""
+def _cell_quantity(
+    cell: Span, label: str, quote_from: Span | None = None, default_unit: str = ""
+) -> Quantity | None:
+    """A cell holding one number (optionally with unit or % sign); `default_unit` fills a bare number."""
     t = fold(cell.text).strip()
     m = re.fullmatch(rf"\s*({NUM})\s*({UNIT})?\s*", t)
     if not m:
@@ -111,7 +113,7 @@ def _cell_quantity(cell: Span, label: str, quote_from: Span | None = None) -> Qu
         start = min(start, quote_from.start)
     return Quantity(
         value=value,
-        unit=(m.group(2) or "").replace("％", "%"),
+        unit=(m.group(2) or default_unit).replace("％", "%"),
         text=m.group(1),
         decimals=decimals,
         evidence=Evidence(quote="", start=start, end=end),
@@ -141,6 +143,7 @@ _FLOW_RULES: list[tuple[str, str]] = [
     (r"(当年|本年).{0,8}支出", "spent_current"),
     (r"上年结转|结转至本年", "carryover"),
     (r"结转结余|结余|结转", "balance"),
+    (r"支出预算|全年预算|预算总额|预算金额|预算资金", "budget"),
     (r"年初预算|预算收入|预算支出|预算数|非税|采购|一般性|人均", ""),
     (r"共计|合计|总计", "available"),
     (r"支出|执行数", "spent"),
@@ -155,7 +158,7 @@ def _flow_field(label: str, unit: str, in_list: bool) -> str:
         return ""
     for pattern, fld in _FLOW_RULES:
         if re.search(pattern, label):
-            if in_list and fld not in {"spent_carryover", "spent_current"}:
+            if in_list and fld in {"spent", "allocated", "available", "budget"}:
                 return ""
             if fld == "available" and re.search(r"支出|收入", label):
                 return ""
@@ -381,8 +384,10 @@ _MAX_KW = r"满分|总分|指标分值|分值|权重分|指标共|共"
 _SCORE_KW = r"自评得分|自评|实得|评价得分|评价得|得分"
 _NODE = re.compile(
     rf"(?:(?P<mk>{_MAX_KW})\s*[:：]?\s*(?P<max>{NUM})\s*分|[（(]\s*(?P<max2>{NUM})\s*分\s*[)）])"
-    rf"\s*[，,、;；]?\s*(?:(?P<sk>{_SCORE_KW})\s*(?:为)?\s*(?P<score>{NUM})\s*分|(?P<na>本项(?:目)?不扣分))"
+    rf"(?:\s*[，,、;；]?\s*(?:(?P<sk>{_SCORE_KW})\s*(?:为)?\s*(?P<score>{NUM})\s*分|(?P<na>本项(?:目)?不扣分)))?"
 )
+_NA_LATER = re.compile(r"本项(?:目)?不扣分|不适用")
+_DEDUCT_LATER = re.compile(rf"(?<!不)扣(?:除)?\s*({NUM})\s*分")
 _MARKER = re.compile(
     r"^\s*(?:#+\s*)?(?:\*\*)?\s*(?P<m>[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[)）]|\d+\s*[、.．](?!\d)"
     r"|[（(]\d+[)）]|[①②③④⑤⑥⑦⑧⑨⑩]|——|—)"
@@ -423,7 +428,17 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
     out: list[_ProseNode] = []
     for p in paras:
         text = fold(p.text)
-        for m in _NODE.finditer(text):
+        matches = list(_NODE.finditer(text))
+        for k, m in enumerate(matches):
+            tail = text[m.end() : matches[k + 1].start() if k + 1 < len(matches) else len(text)]
+            later_na = None
+            if not m.group("score") and not m.group("na"):
+                # A weight whose score comes later: "（满分2分）。…我局不适用，本项不扣分。"
+                if m.group("mk") not in {"满分", "总分", "分值", "指标分值"}:
+                    continue
+                later_na = _NA_LATER.search(tail)
+                if later_na is None:
+                    continue
             # The name is the clause before the weight; an empty clause means "the heading before".
             clause_start = max((text.rfind(c, 0, m.start()) for c in "。；;，,：:"), default=-1) + 1
             name_part = text[clause_start : m.start()]
@@ -453,7 +468,7 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
             s0, e0 = p.doc_span(clause_start, m.end())
             ev = Evidence(quote="", start=s0, end=e0)
             max_q = Quantity(value=vm, unit="分", text=max_t, decimals=dm, evidence=ev, label="分值")
-            if m.group("na"):
+            if m.group("na") or later_na is not None:
                 score_q = Quantity(value=vm, unit="分", text=max_t, decimals=dm, evidence=ev, label="本项不扣分")
                 na = True
             else:
@@ -461,9 +476,17 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
                 score_q = Quantity(value=vs, unit="分", text=m.group("score"), decimals=ds, evidence=ev, label="得分")
                 na = False
             del mstart
+            deduction = None
+            d = _DEDUCT_LATER.search(tail)
+            if d is not None:
+                ds0, de0 = p.doc_span(m.end() + d.start(), m.end() + d.end())
+                vd, dd = parse(d.group(1))  # type: ignore[misc]
+                deduction = Quantity(value=vd, unit="分", text=d.group(1), decimals=dd,
+                                     evidence=Evidence(quote="", start=ds0, end=de0), label="扣分")
             out.append(
                 _ProseNode(
-                    ScoreNode(name=name, max_score=max_q, score=score_q, not_applicable=na, source="prose"),
+                    ScoreNode(name=name, max_score=max_q, score=score_q, deduction=deduction, not_applicable=na,
+                              source="prose"),
                     style,
                     s0,
                 )
@@ -525,7 +548,7 @@ _LEVEL_HDR = {"一级指标": 1, "二级指标": 2, "三级指标": 3}
 
 def _is_header(texts: list[str]) -> bool:
     joined = "".join(texts)
-    return "一级指标" in joined and any(re.search(r"分值|权重|得分", t) for t in texts)
+    return bool(re.search(r"[一二三]级指标", joined)) and any(re.search(r"分值|权重|得分", t) for t in texts)
 
 
 def _inline_max(text: str) -> tuple[str, str | None]:
@@ -560,8 +583,8 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[tuple[str,
                 cells = cells[first:]
                 row = {roles[i]: cells[i] for i in range(min(len(roles), len(cells)))}
                 mx = [c for role, c in row.items() if role.startswith("max")]
-                mq = _cell_quantity(mx[0], "合计分值", cells[0]) if mx else None
-                sq = _cell_quantity(row["score"], "合计得分", cells[0]) if "score" in row else None
+                mq = _cell_quantity(mx[0], "合计分值", cells[0], default_unit="分") if mx else None
+                sq = _cell_quantity(row["score"], "合计得分", cells[0], default_unit="分") if "score" in row else None
                 if mq is not None:
                     totals.append(("合计", mq, sq))
                 elif sq is not None:
@@ -599,7 +622,7 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[tuple[str,
                     )
                 mk = f"max{level}"
                 if mk in row and node.max_score is None:
-                    node.max_score = _cell_quantity(row[mk], "分值", row[key])
+                    node.max_score = _cell_quantity(row[mk], "分值", row[key], default_unit="分")
                 fill[level] = node
                 for deeper in range(level + 1, 4):
                     fill.pop(deeper, None)
@@ -608,11 +631,11 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[tuple[str,
                 continue
             leaf = path[-1]
             if "max" in row and leaf.max_score is None:
-                leaf.max_score = _cell_quantity(row["max"], "分值", row.get(f"L{leaf.level}"))
+                leaf.max_score = _cell_quantity(row["max"], "分值", row.get(f"L{leaf.level}"), default_unit="分")
             if "score" in row and leaf.score is None:
-                leaf.score = _cell_quantity(row["score"], "得分", row.get(f"L{leaf.level}"))
+                leaf.score = _cell_quantity(row["score"], "得分", row.get(f"L{leaf.level}"), default_unit="分")
             if "deduction" in row and leaf.deduction is None:
-                leaf.deduction = _cell_quantity(row["deduction"], "扣分", row.get(f"L{leaf.level}"))
+                leaf.deduction = _cell_quantity(row["deduction"], "扣分", row.get(f"L{leaf.level}"), default_unit="分")
     return roots, totals
 
 
@@ -945,7 +968,7 @@ def _make_indicator(
 
 _GRADE_WORDS = "优秀|优|良好|良|中等|中|合格|及格|差|不合格"
 _RATING = re.compile(
-    rf"(?:总体自评为|总体得分为?|综合得分为?|绩效(?:自评|评价)?得分为?|(?<!评价)自评得分为?)\s*({NUM})\s*分"
+    rf"(?:总体自评为|总体得分为?|综合得分为?|绩效(?:自评|评价)?总?得分为?|总得分为?|(?<!评价)自评得分为?)\s*({NUM})\s*分"
     rf"(?:[，,。；]?\s*[^。]{{0,20}}?(?:自评为|评价为|等级为|评定为|为)\s*[“\"]?({_GRADE_WORDS})[”\"]?)?"
 )
 _BAND = re.compile(

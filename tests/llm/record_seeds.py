@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.documents import load
-from auditor.extract.llm import DEFAULT_CHUNK_CHARS, chunk_text
+from auditor.extract.llm import DEFAULT_CHUNK_CHARS, ITEM_LISTS, chunk_text
 from auditor.extract.rules import RulesExtractor
 from auditor.facts import Evidence, Facts, Quantity, Rating, ScoreNode
 from auditor.grounding import ground
@@ -121,6 +121,9 @@ def to_reply(facts: Facts, unit: Unit) -> dict[str, Any]:
         } for i in facts.indicators],
         "ratings": [_rating(r, unit) for r in facts.ratings],
         "claims": [{"kind": c.kind, "quote": c.evidence.quote} for c in facts.claims],
+        "statements": [{"subject": s.subject, "kind": s.kind, "quote": s.evidence.quote} for s in facts.statements],
+        "fund_mentions": [{"fund": m.fund, "amount": _lq(m.amount)} for m in facts.fund_mentions],
+        "fund": facts.fund,
     }
 
 
@@ -128,8 +131,8 @@ def record_unit(unit: Unit, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> list[dict
     """One entry per chunk: the chunk's hash and the reply holding the items read from that chunk."""
     facts = ground(RulesExtractor().extract(unit).facts, unit)
     pieces = [(o, p) for o, p in chunk_text(unit.text, chunk_chars) if p.strip()]
-    per_chunk = [Facts() for _ in pieces]
-    for name in ("fund_flows", "sums", "ratios", "changes", "scores", "indicators", "ratings", "claims"):
+    per_chunk = [Facts(fund=facts.fund) for _ in pieces]
+    for name in ITEM_LISTS:
         for item in getattr(facts, name):
             starts = _starts(item)
             first = min(starts) - unit.start if starts else 0
