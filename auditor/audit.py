@@ -34,6 +34,7 @@ class UnitResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    disagreements: int = 0
 
     @property
     def errors(self) -> int:
@@ -58,6 +59,7 @@ class UnitResult:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cached": "yes" if self.cached else "no",
+            "disagreements": self.disagreements,
         }
 
 
@@ -125,6 +127,8 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
         prompt_tokens=res.prompt_tokens,
         completion_tokens=res.completion_tokens,
         cached=res.cached,
+        disagreements=res.disagreements,
+        detail="；".join(unit.doc.notes),
     )
 
 

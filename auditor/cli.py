@@ -96,6 +96,8 @@ def audit(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="并发处理的报告数")] = 1,
     cache_dir: Annotated[Path | None, typer.Option(help="LLM缓存目录")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="不读写LLM缓存")] = False,
+    timeout: Annotated[float, typer.Option(min=1, help="每次LLM请求的超时秒数")] = 60.0,
+    max_tokens: Annotated[int | None, typer.Option(min=64, help="LLM回复的最大token数")] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="不显示进度和汇总")] = False,
     debug: Annotated[bool, typer.Option(help="出错时显示完整调用栈")] = False,
 ) -> None:
@@ -112,6 +114,8 @@ def audit(
             concurrency=concurrency,
             cache_dir=str(cache_dir) if cache_dir else None,
             no_cache=no_cache,
+            timeout=timeout,
+            max_tokens=max_tokens,
         )
         results = _run(path, out, config, quiet)
     except AuditorError as exc:

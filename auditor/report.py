@@ -24,6 +24,7 @@ REPORT_COLUMNS = (
     "prompt_tokens",
     "completion_tokens",
     "cached",
+    "disagreements",
 )
 _PLAIN_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?%?$")
 

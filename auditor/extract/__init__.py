@@ -38,6 +38,12 @@ class ExtractConfig:
     no_cache: bool = False
     timeout: float = 60.0
     max_attempts: int = 4
+    chunk_chars: int = 6000
+    reask: int = 1
+    backoff: float = 1.0
+    backoff_max: float = 30.0
+    retry_after_max: float = 120.0
+    max_tokens: int | None = None
 
     def resolved(self) -> str:
         """The extractor actually used: auto means llm when a model is configured."""
