@@ -84,7 +84,6 @@ def test_flags_never_mix_units(seed_run: tuple[subprocess.CompletedProcess[str],
     assert all((r["file"], r["unit"]) in units for r in rows)
 
 
-@pytest.mark.skipif(not LABELS.exists(), reason="shared/labels not beside the repo")
 def test_eval_finds_every_numeric_contradiction_without_false_alarms(tmp_path: Path) -> None:
     proc = subprocess.run(
         [*AUDIT, "eval", str(LABELS), str(SEEDS), "-o", str(tmp_path)], capture_output=True, text=True, check=False
