@@ -169,10 +169,12 @@ def _flow_field(label: str, unit: str, in_list: bool) -> str:
     return ""
 
 
-def _flows(paras: list[Para]) -> list[FundFlow]:
+def _flows(paras: list[Para], fund: str) -> list[FundFlow]:
+    """Fund flows stated in prose; passages that restate a field with another value start a new flow."""
     flows: list[FundFlow] = []
     current: dict[str, Quantity] = {}
-    name = ""
+    # The Unit's fund names the flow; a report about one fund talks about that fund's money.
+    name = fund
 
     def close() -> None:
         if len(current) >= 2:
@@ -204,9 +206,6 @@ def _flows(paras: list[Para]) -> list[FundFlow]:
             close()
         for k, v in found.items():
             current.setdefault(k, v)
-        if not name:
-            m = re.search(r"([\u4e00-\u9fa5（）()]{2,40}?(?:补助资金|资金))", re.sub(r"^.*?20\d\d\s*年度?", "", p.text))
-            name = m.group(1) if m else ""
     close()
     return flows
 
@@ -1093,7 +1092,7 @@ def extract_facts(unit: Unit) -> Facts:
     blocks = layout.blocks(unit.text, unit.start)
     paras = [b for b in blocks if isinstance(b, Para)]
     tables = [b for b in blocks if isinstance(b, Table)]
-    flows = _flows(paras)
+    flows = _flows(paras, unit.fund)
     table_flows, table_sums = _fund_tables(tables)
     table_roots, _totals = _score_tables(tables)
     prose_nodes = _prose_nodes(paras)
