@@ -382,8 +382,8 @@ def _changes(paras: list[Para]) -> list[ChangeClaim]:
 
 # ----------------------------------------------------------------------------- score trees in prose
 
-_MAX_KW = r"满分|总分|指标分值|分值|权重分|指标共|共"
-_SCORE_KW = r"自评得分|自评|实得|评价得分|评价得|得分"
+_MAX_KW = r"满分|总分|指标分值|分值|权重分|权重|指标共|共"
+_SCORE_KW = r"自评得分|自评|实得|评价得分|评价得|得分|得"
 _NODE = re.compile(
     rf"(?:(?P<mk>{_MAX_KW})\s*[:：]?\s*(?P<max>{NUM})\s*分|[（(]\s*(?P<max2>{NUM})\s*分\s*[)）])"
     rf"(?:\s*[，,、;；]?\s*(?:(?P<sk>{_SCORE_KW})\s*(?:为)?\s*(?P<score>{NUM})\s*分|(?P<na>本项(?:目)?不扣分)))?"
