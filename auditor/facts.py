@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from auditor.intervals import Interval
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 # Whole numbers of these units are counted or awarded, not rounded: "4分" is exactly 4 points
 # and "3家" exactly three; a decimal (7.24分, 104.45%) keeps the ±half-unit rounding range.
@@ -81,6 +81,7 @@ class FundFlow(BaseModel):
     prior_balance: Quantity | None = Field(default=None, description="上年结余")
     closing_balance: Quantity | None = Field(default=None, description="年末滚存结余")
     rate: Quantity | None = Field(default=None, description="stated 预算执行率")
+    source: Literal["prose", "table"] = "prose"
 
 
 class SumClaim(BaseModel):

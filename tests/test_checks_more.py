@@ -72,3 +72,11 @@ def test_prose_claim_that_a_missed_target_was_beaten(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert flags(f) == [("TARGET", "warning", "78%")]
+
+
+def test_prose_money_against_the_self_evaluation_table() -> None:
+    assert flags(CHECKS / "DUPLICATE" / "fires_table.txt") == [
+        ("DUPLICATE", "error", "563.8"),
+        ("DUPLICATE", "error", "83.65%"),
+    ]
+    assert flags(CHECKS / "DUPLICATE" / "clean_table.txt") == []

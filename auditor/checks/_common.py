@@ -49,7 +49,7 @@ def make_flag(
         check=check,
         severity=severity,
         message=message,
-        stated=_as_written(stated) if isinstance(stated, Quantity) else stated,
+        stated=written(stated) if isinstance(stated, Quantity) else stated,
         computed=computed,
         difference=difference,
         evidence=" … ".join(seen),
@@ -59,7 +59,7 @@ def make_flag(
     )
 
 
-def _as_written(q: Quantity) -> str:
+def written(q: Quantity) -> str:
     """The stated number as the report writes it, with its % sign (full-width where it was)."""
     if q.unit != "%":
         return q.text

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from auditor.checks import register
-from auditor.checks._common import make_flag
+from auditor.checks._common import make_flag, written
 from auditor.facts import Facts, FundFlow, Quantity, ScoreNode
 from auditor.flags import Flag, Severity
 
@@ -40,6 +40,7 @@ def _index(roots: list[ScoreNode]) -> dict[str, ScoreNode]:
 def check(facts: Facts) -> Iterator[Flag]:
     """The same item stated twice with different values: a score in prose vs table, or a fund line restated."""
     yield from _funds(facts)
+    yield from _table_vs_prose(facts)
     prose = _index([r for r in facts.scores if r.source == "prose"])
     table = _index([r for r in facts.scores if r.source == "table"])
     for k, p in prose.items():
@@ -84,7 +85,7 @@ def _label(q: Quantity) -> str:
 
 def _funds(facts: Facts) -> Iterator[Flag]:
     """The same fund line restated with a different amount (e.g. 实际支出 in 一(二) vs 一(三))."""
-    flows = facts.fund_flows
+    flows = [f for f in facts.fund_flows if f.source == "prose"]
     for i, a in enumerate(flows):
         for b in flows[i + 1 :]:
             pairs = [_pair(a, b, f) for f in _FLOW_FIELDS]
@@ -103,6 +104,35 @@ def _funds(facts: Facts) -> Iterator[Flag]:
                     qa.text,
                     str(qb.value - qa.value),
                     [qb.evidence, qa.evidence],
+                )
+
+
+_TABLE_VS_PROSE = (
+    ("spent", "spent", "执行数/支出"),
+    ("rate", "rate", "预算执行率"),
+    ("budget", "budget", "预算数"),
+    ("budget", "available", "预算数/可用资金"),
+)
+
+
+def _table_vs_prose(facts: Facts) -> Iterator[Flag]:
+    """A 自评表 total row against the same fund's money stated in the prose."""
+    totals = [f for f in facts.fund_flows if f.source == "table" and re.search(r"总额|合计|总计", f.name)]
+    prose = [f for f in facts.fund_flows if f.source == "prose"]
+    for t in totals[:1]:
+        for p in prose:
+            for tf, pf, what in _TABLE_VS_PROSE:
+                qt, qp = getattr(t, tf), getattr(p, pf)
+                if qt is None or qp is None or qt.unit != qp.unit or qt.interval.intersects(qp.interval):
+                    continue
+                yield make_flag(
+                    "DUPLICATE",
+                    Severity.ERROR,
+                    f"{what}在正文中写为{qp.shown()}，在自评表“{t.name}”行中为{qt.shown()}",
+                    qp,
+                    written(qt),
+                    str(qp.value - qt.value),
+                    [qp.evidence, qt.evidence],
                 )
 
 

@@ -95,6 +95,7 @@ class LFundFlow(BaseModel):
     prior_balance: LQ | None = Field(default=None, description="上年结余")
     closing_balance: LQ | None = Field(default=None, description="年末滚存结余")
     rate: LQ | None = Field(default=None, description="原文写明的预算执行率")
+    source: Literal["prose", "table"] = Field(default="prose", description="prose=正文文字，table=自评表等表格的一行")
 
 
 class LSum(BaseModel):
@@ -458,7 +459,9 @@ class _Converter:
     def facts(self, ef: ExtractedFacts) -> Facts:
         f = Facts()
         for lf in ef.fund_flows:
-            flow = FundFlow(name=self.text(lf.name), **{k: self.q(getattr(lf, k)) for k in _FLOW_FIELDS})
+            flow = FundFlow(
+                name=self.text(lf.name), source=lf.source, **{k: self.q(getattr(lf, k)) for k in _FLOW_FIELDS}
+            )
             if any(getattr(flow, k) is not None for k in _FLOW_FIELDS):
                 f.fund_flows.append(flow)
         for ls in ef.sums:
@@ -555,7 +558,7 @@ class _Converter:
         return roots
 
 
-_FLOW_FIELDS = [k for k in FundFlow.model_fields if k != "name"]
+_FLOW_FIELDS = [k for k in FundFlow.model_fields if k not in {"name", "source"}]
 
 
 def place_all(facts: Facts, finder: QuoteFinder) -> None:

@@ -17,7 +17,7 @@ from auditor.extract.llm import QuoteFinder
 from auditor.facts import Claim, Evidence, Facts, FundFlow, Indicator, Quantity, Rating, ScoreNode
 from auditor.units import Unit
 
-_FLOW_FIELDS = [k for k in FundFlow.model_fields if k != "name"]
+_FLOW_FIELDS = [k for k in FundFlow.model_fields if k not in {"name", "source"}]
 _IND_FIELDS = ["target", "target_high", "actual", "score", "max_score"]
 _NODE_FIELDS = ["max_score", "score", "deduction"]
 

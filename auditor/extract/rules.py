@@ -99,9 +99,7 @@ def _quantity(n: Num, label: str = "", quote_from: int | None = None) -> Quantit
     )
 
 
-def _cell_quantity(
-    cell: Span, label: str, quote_from: Span | None = None, default_unit: str = ""
-) -> Quantity | None:
+def _cell_quantity(cell: Span, label: str, quote_from: Span | None = None, default_unit: str = "") -> Quantity | None:
     """A cell holding one number (optionally with unit or % sign); `default_unit` fills a bare number."""
     t = fold(cell.text).strip()
     m = re.fullmatch(rf"\s*({NUM})\s*({UNIT})?\s*", t)
@@ -483,12 +481,24 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
             if d is not None:
                 ds0, de0 = p.doc_span(m.end() + d.start(), m.end() + d.end())
                 vd, dd = parse(d.group(1))  # type: ignore[misc]
-                deduction = Quantity(value=vd, unit="分", text=d.group(1), decimals=dd,
-                                     evidence=Evidence(quote="", start=ds0, end=de0), label="扣分")
+                deduction = Quantity(
+                    value=vd,
+                    unit="分",
+                    text=d.group(1),
+                    decimals=dd,
+                    evidence=Evidence(quote="", start=ds0, end=de0),
+                    label="扣分",
+                )
             out.append(
                 _ProseNode(
-                    ScoreNode(name=name, max_score=max_q, score=score_q, deduction=deduction, not_applicable=na,
-                              source="prose"),
+                    ScoreNode(
+                        name=name,
+                        max_score=max_q,
+                        score=score_q,
+                        deduction=deduction,
+                        not_applicable=na,
+                        source="prose",
+                    ),
                     style,
                     s0,
                 )
@@ -722,7 +732,7 @@ def _fund_tables(tables: list[Table]) -> tuple[list[FundFlow], list[SumClaim]]:
                         fields[fld] = q
             if not fields:
                 continue
-            flows.append(FundFlow(name=name, **fields))
+            flows.append(FundFlow(name=name, source="table", **fields))
             rows.append((r, name))
         # 资金总额 = 其中 rows, for each money column
         _table_sums(flows[-len(rows) :] if rows else [], sums)

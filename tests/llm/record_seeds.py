@@ -100,7 +100,8 @@ def _scores(roots: list[ScoreNode]) -> list[dict[str, Any]]:
 
 def to_reply(facts: Facts, unit: Unit) -> dict[str, Any]:
     """Grounded Facts in the schema the model fills (ExtractedFacts)."""
-    flows = [{"name": f.name, **{k: _lq(getattr(f, k)) for k in type(f).model_fields if k != "name"}}
+    flows = [{"name": f.name, "source": f.source,
+              **{k: _lq(getattr(f, k)) for k in type(f).model_fields if k not in {"name", "source"}}}
              for f in facts.fund_flows]
     return {
         "fund_flows": flows,
