@@ -687,15 +687,19 @@ _FUND_HDR = re.compile(r"预算数|执行数|执行率")
 
 
 def _fund_tables(tables: list[Table]) -> tuple[list[FundFlow], list[SumClaim]]:
+    """自评表 money rows under a 全年预算数 / 全年执行数 / 预算执行率 header, and their 总额 = 其中 sums."""
     flows: list[FundFlow] = []
     sums: list[SumClaim] = []
     for t in tables:
+        unit = _table_money_unit(t)
         cols: dict[str, int] = {}
-        rows: list[tuple[Row, str]] = []
+        group: list[FundFlow] = []
         for r in t.rows:
             texts = [re.sub(r"\s+", "", fold(x)) for x in r.texts]
             if sum(bool(_FUND_HDR.search(x)) for x in texts) >= 2:
-                cols = {}
+                flows.extend(group)
+                _table_sums(group, sums)
+                group, cols = [], {}
                 for i, x in enumerate(texts):
                     if "执行率" in x:
                         cols["rate"] = i
@@ -703,40 +707,52 @@ def _fund_tables(tables: list[Table]) -> tuple[list[FundFlow], list[SumClaim]]:
                         cols["spent"] = i
                     elif "预算数" in x:
                         cols["budget"] = i
-                rows = []
                 continue
             if not cols:
                 continue
             label_i = next((i for i, x in enumerate(texts) if x and not re.fullmatch(NUM + "%?", x)), None)
             in_cols = [texts[i] for i in cols.values() if i < len(texts)]
             if not any(re.fullmatch(NUM + "%?", x) for x in in_cols):
-                if any(in_cols) or label_i is None or not texts[label_i].startswith(("其中", "地方", "其他", "中央")):
-                    cols = {} if any(in_cols) or "管理" in "".join(texts) else cols
-                if label_i is not None and texts[label_i]:
-                    pass
+                # A part row left blank (地方资金 with no money) stays in the table; anything else ends it.
+                blank_part = (
+                    label_i is not None and not any(in_cols) and re.match(_PART_ROW, texts[label_i]) is not None
+                )
+                if not blank_part:
+                    flows.extend(group)
+                    _table_sums(group, sums)
+                    group, cols = [], {}
                 continue
             if label_i is None or label_i >= min(cols.values()):
                 continue
             name = texts[label_i].strip(":：")
             fields: dict[str, Quantity] = {}
             for fld, i in cols.items():
-                if i < len(r.cells):
-                    q = _cell_quantity(r.cells[i], name, r.cells[label_i])
-                    if q is not None:
-                        if fld == "rate":
-                            q = q.model_copy(update={"unit": "%"}) if q.unit == "%" else None
-                            if q is None:
-                                continue
-                        elif not q.unit:
-                            q = q.model_copy(update={"unit": "万元"})
-                        fields[fld] = q
-            if not fields:
-                continue
-            flows.append(FundFlow(name=name, source="table", **fields))
-            rows.append((r, name))
-        # 资金总额 = 其中 rows, for each money column
-        _table_sums(flows[-len(rows) :] if rows else [], sums)
+                q = _cell_quantity(r.cells[i], name, r.cells[label_i]) if i < len(r.cells) else None
+                if q is None:
+                    continue
+                if fld == "rate":
+                    if q.unit != "%":
+                        continue  # "0" under 执行率 for a zero budget is not a rate
+                elif not q.unit:
+                    q = q.model_copy(update={"unit": unit})
+                fields[fld] = q
+            if fields:
+                group.append(FundFlow(name=name, source="table", **fields))
+        flows.extend(group)
+        _table_sums(group, sums)
     return flows, sums
+
+
+_PART_ROW = r"其中|地方|其他|中央|省级|市级|县级"
+
+
+def _table_money_unit(t: Table) -> str:
+    """The money unit a table declares (单位：元, 项目资金（万元）), 万元 when it declares none."""
+    for r in t.rows[:6]:
+        m = re.search(r"(?:单位[:：]?\s*|[（(])\s*(亿元|万元|元)\s*[)）]?", "".join(r.texts))
+        if m:
+            return m.group(1)
+    return "万元"
 
 
 def _table_sums(flows: list[FundFlow], sums: list[SumClaim]) -> None:
@@ -763,6 +779,7 @@ def _row_sums(tables: list[Table]) -> list[SumClaim]:
     """A header row naming a total and its parts (资金总额 | 财政拨款 | 其他资金) over a row of numbers."""
     out: list[SumClaim] = []
     for t in tables:
+        unit = _table_money_unit(t)
         for a, b in zip(t.rows, t.rows[1:], strict=False):
             ha = [re.sub(r"\s+", "", fold(x)) for x in a.texts]
             tot = next((i for i, x in enumerate(ha) if re.fullmatch(r".{0,4}(总额|合计|总计)", x)), None)
@@ -787,8 +804,8 @@ def _row_sums(tables: list[Table]) -> list[SumClaim]:
                 out.append(
                     SumClaim(
                         label=label,
-                        total=total.model_copy(update={"unit": total.unit or "万元"}),
-                        parts=[p.model_copy(update={"unit": p.unit or "万元"}) for p in parts],
+                        total=total.model_copy(update={"unit": total.unit or unit}),
+                        parts=[p.model_copy(update={"unit": p.unit or unit}) for p in parts],
                         exhaustive=True,
                     )
                 )
