@@ -229,13 +229,21 @@ def blocks(text: str, base: int = 0) -> list[Block]:
         # starts a new item.
         span = _span(text, base, a, b)
         if pending and (
-            _STARTER.match(line) or _ENDS_SENTENCE.search(pending[-1].text) or pending[-1].text.lstrip().startswith("#")
+            _STARTER.match(line)
+            or _ENDS_SENTENCE.search(pending[-1].text)
+            or pending[-1].text.lstrip().startswith("#")
+            or _is_heading(pending)
         ):
             flush()
         pending.append(span)
         i += 1
     flush()
     return out
+
+
+def _is_heading(pending: list[Span]) -> bool:
+    """A short numbered line standing alone ("3. 项目资金预算执行情况") is a heading, not half a sentence."""
+    return len(pending) == 1 and len(pending[0].text) <= 25 and _STARTER.match(pending[0].text) is not None
 
 
 def _only_blank_between(text: str, base: int, a: int, b: int) -> bool:

@@ -146,9 +146,9 @@ _FLOW_RULES: list[tuple[str, str]] = [
     (r"结转结余|结余|结转", "balance"),
     (r"支出预算|全年预算|预算总额|预算金额|预算资金", "budget"),
     (r"年初预算|预算收入|预算支出|预算数|非税|采购|一般性|人均", ""),
-    (r"共计|合计|总计", "available"),
-    (r"支出|执行数", "spent"),
-    (r"下达|收入|到位|投入|拨付", "allocated"),
+    (r"共计|合计|总计|可用资金|可支配资金", "available"),
+    (r"支出|执行数|已支付|支付", "spent"),
+    (r"下达|收入|到位|投入|拨付|安排", "allocated"),
 ]
 
 
@@ -167,43 +167,62 @@ def _flow_field(label: str, unit: str, in_list: bool) -> str:
     return ""
 
 
+def _para_flow(p: Para) -> dict[str, Quantity]:
+    """The fund-flow fields one paragraph states; the parts of a 其中 list (up to its ；) are not."""
+    found: dict[str, Quantity] = {}
+    text = fold(p.text)
+    nums = _numbers(p)
+    for a, b in _sentences(p):
+        for n in nums:
+            if not (a <= n.i < b):
+                continue
+            k = text.rfind("其中", a, n.i)
+            in_list = k >= 0 and not re.search(r"[；;]", text[k : n.i])
+            fld = _flow_field(n.label, n.unit, in_list)
+            if fld and fld not in found:
+                found[fld] = _quantity(n)
+    if "rate" in found and not ({"spent", "allocated", "budget", "spent_current"} & found.keys()):
+        del found["rate"]  # a rate with no money beside it belongs to some other line
+    return found
+
+
 def _flows(paras: list[Para], fund: str) -> list[FundFlow]:
-    """Fund flows stated in prose; passages that restate a field with another value start a new flow."""
+    """Fund flows stated in prose.
+
+    Passages about one fund are merged (the allocation in 一、 and the spending in 二、); a numbered
+    item with its own money (1.产业发展项目安排…已支付…结余…) is a flow of its own; a passage that
+    restates a field with another value starts a new flow.
+    """
     flows: list[FundFlow] = []
     current: dict[str, Quantity] = {}
-    # The Unit's fund names the flow; a report about one fund talks about that fund's money.
-    name = fund
+    last_idx = -10
+    kind = fund_kind(fund)
 
     def close() -> None:
         if len(current) >= 2:
-            flows.append(FundFlow(name=name or "资金", **current))
+            flows.append(FundFlow(name=fund or "资金", **current))
         current.clear()
 
-    for p in paras:
-        found: dict[str, Quantity] = {}
-        text = fold(p.text)
-        for a, b in _sentences(p):
-            list_from = None
-            for n in _numbers(p):
-                if not (a <= n.i < b):
-                    continue
-                if list_from is None:
-                    k = text.find("其中", a, n.i)
-                    if k >= 0:
-                        list_from = k
-                in_list = list_from is not None
-                fld = _flow_field(n.label, n.unit, in_list)
-                if fld and fld not in found:
-                    found[fld] = _quantity(n)
-        if "rate" in found and not ({"spent", "allocated", "budget", "spent_current"} & found.keys()):
-            del found["rate"]  # a rate with no money beside it belongs to some other line
+    for idx, p in enumerate(paras):
+        found = _para_flow(p)
         if not found:
             continue
+        mk = _MARKER.match(p.text)
+        first = min(q.evidence.start or 0 for q in found.values()) - p.start
+        lead = p.text[mk.end() : max(mk.end(), first)] if mk else ""
+        if mk and _style(mk.group("m")) in {"d", "pd", "circ"} and len(found) >= 2 and len(lead) <= 20:
+            item = re.sub(r"^\W*", "", _MARKER.sub("", p.text))[:20]
+            flows.append(FundFlow(name=re.split(r"安排|资金|[，,。：:]", item)[0] or fund or "资金", **found))
+            continue
+        shared = any(k in current and current[k].value == v.value for k, v in found.items())
         conflict = any(k in current and current[k].value != v.value for k, v in found.items())
-        if conflict:
+        same_fund = bool(kind) and fund_kind(p.text) == kind
+        near = idx - last_idx <= 2
+        if conflict or not (shared or near or same_fund or not current):
             close()
         for k, v in found.items():
             current.setdefault(k, v)
+        last_idx = idx
     close()
     return flows
 
