@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from auditor.checks import register
@@ -12,6 +13,12 @@ from auditor.intervals import Interval, total
 
 
 def _available(f: FundFlow, unit: str) -> tuple[Interval, str] | None:
+    if f.balance is not None and re.search(r"收支结余|本年结余|当年结余|本年度结余", f.balance.label):
+        # This year's surplus: this year's money in minus this year's spending, carryover aside.
+        if f.allocated is not None:
+            return iv(f.allocated, unit), f"本年收入{f.allocated.shown()}"
+        if f.budget is not None:
+            return iv(f.budget, unit), f"本年预算{f.budget.shown()}"
     if f.available is not None:
         return iv(f.available, unit), f"可用资金{f.available.shown()}"
     if f.carryover is not None and f.allocated is not None:

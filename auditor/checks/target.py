@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from auditor.checks import register
@@ -35,6 +36,12 @@ def missed(ind: Indicator) -> bool:
     return False
 
 
+def explained(ind: Indicator) -> bool:
+    """The row gives a reason for the miss ("未偏离" in the reason column explains nothing)."""
+    reason = ind.reason.strip()
+    return bool(reason) and not re.fullmatch(r"(?:无|未偏离|无偏离|无偏差|未偏差|已完成|完成|达标|/|-|—)[。.]?", reason)
+
+
 @register("TARGET", Severity.WARNING)
 def check(facts: Facts) -> Iterator[Flag]:
     """A missed indicator with full marks, an empty 未完成原因, or a report that claims no deviation."""
@@ -48,9 +55,10 @@ def check(facts: Facts) -> Iterator[Flag]:
             why.append(f"仍得满分{ind.score.text}分")
         if ind.claimed_met:
             why.append("文字却称已超过目标")
-        if ind.has_reason_column and not ind.reason.strip():
+        if ind.has_reason_column and not explained(ind):
             why.append("未完成原因栏为空")
-        if facts.claims and not ind.claimed_met:
+        # A miss the row itself explains is acknowledged; a report-wide "all met" only hides an unexplained one.
+        if facts.claims and not ind.claimed_met and not explained(ind):
             why.append("报告称“" + " ".join(facts.claims[0].evidence.quote.split()) + "”")
             evidence.append(facts.claims[0].evidence)
         if not why:

@@ -854,7 +854,8 @@ _OP_WORDS = [
 ]
 _TARGET = re.compile(
     rf"^\s*(?P<pre>[^\d\s\-−]{{0,12}}?)?\s*(?P<op>≥|≤|>=|<=|>|<|=|大于等于|不低于|不少于|小于等于|不高于|不超过|大于|小于)?"
-    rf"\s*(?P<v>{NUM})\s*(?:[-－~～至]\s*(?P<v2>{NUM}))?\s*(?P<u>{UNIT}|万人|个月)?\s*(?P<post>以上|以下|以内|及以上|及以下)?\s*$"
+    rf"\s*(?P<v>{NUM})\s*(?:[-－~～至]\s*(?P<v2>{NUM}))?\s*(?P<u>{UNIT}|万人|个月|[^\d\s≥≤<>=以]{{1,8}}?)?"
+    rf"\s*(?P<post>以上|以下|以内|及以上|及以下)?\s*$"
 )
 
 
@@ -921,52 +922,90 @@ def _prose_comparisons(paras: list[Para]) -> list[Indicator]:
     return out
 
 
+_IND_ROLES = (
+    ("reason", r"原因|偏差|措施|说明"),
+    ("actual", r"实际|完成值|完成情况"),
+    ("target", r"指标值|目标值"),
+    ("score", r"得分"),
+    ("max", r"分值|权重|满分"),
+    ("op", r"性质"),
+    ("unit", r"单位"),
+)
+
+
+def _indicator_roles(texts: list[str]) -> dict[str, int]:
+    roles: dict[str, int] = {}
+    for i, x in enumerate(texts):
+        for role, pat in _IND_ROLES:
+            if x and re.search(pat, x) and role not in roles:
+                roles[role] = i
+                break
+    return roles
+
+
 def _indicator_tables(tables: list[Table]) -> list[Indicator]:
+    """Indicator rows under a header with 指标值 and 实际完成值 columns (and maybe 分值, 得分, 原因)."""
     out: list[Indicator] = []
     for t in tables:
-        hdr: list[str] | None = None
-        reason_col = False
-        op_col = False
+        roles: dict[str, int] | None = None
         for r in t.rows:
             texts = [re.sub(r"\s+", "", fold(x)) for x in r.texts]
-            if any("指标值" in x for x in texts) and any(re.search(r"实际|完成", x) for x in texts):
-                hdr = texts
-                reason_col = any("原因" in x for x in texts)
-                op_col = any("性质" in x for x in texts)
+            if any("指标值" in x or "目标值" in x for x in texts) and any(re.search(r"实际|完成", x) for x in texts):
+                roles = _indicator_roles(texts)
                 continue
-            if hdr is None:
+            if roles is None:
                 continue
-            ind = _indicator_row(r, texts, reason_col, op_col)
+            ind = _indicator_row(r, texts, roles)
             if ind is not None:
                 out.append(ind)
     return out
 
 
-def _indicator_row(r: Row, texts: list[str], reason_col: bool, op_col: bool) -> Indicator | None:
+def _indicator_row(r: Row, texts: list[str], roles: dict[str, int]) -> Indicator | None:
     n = len(texts)
     for i in range(n):
         # op column layout: name | op | value | unit | actual
-        if op_col and texts[i] in {"≥", "≤", ">", "<", "="} and i + 2 < n:
-            j = i + 1
+        if "op" in roles and texts[i] in {"≥", "≤", ">", "<", "="} and i + 2 < n:
             unit = texts[i + 2] if i + 3 < n and not re.search(r"\d", texts[i + 2]) else ""
             act_i = i + 3 if unit else i + 2
-            tgt = _parse_target(texts[i] + texts[j] + unit)
+            tgt = _parse_target(texts[i] + texts[i + 1] + unit)
             if tgt is None or act_i >= n:
                 return None
-            name_i = i - 1
-            return _make_indicator(r, name_i, tgt, j, act_i, unit, reason_col)
+            return _make_indicator(r, i - 1, tgt, i + 1, act_i, unit, roles, roles.get("target", i + 1))
         tgt = _parse_target(texts[i])
-        if tgt is None or i == 0 or i + 1 >= n:
+        if (
+            tgt is None
+            or i == 0
+            or i + 1 >= n
+            or (tgt[4] and not re.match(r"[≥≤<>=]|大于|小于|不", texts[i][len(tgt[4]) :]))
+        ):
+            continue  # "PM2.5年均浓度" is a name with a number in it, not a target
+        shift = i - roles.get("target", i)
+        act_i = roles["actual"] + shift if "actual" in roles else i + 1
+        if not (0 <= act_i < n) or not texts[act_i]:
             continue
-        act = texts[i + 1]
-        if not act:
-            continue
-        return _make_indicator(r, i - 1, tgt, i, i + 1, tgt[3], reason_col)
+        ind = _make_indicator(r, i - 1, tgt, i, act_i, tgt[3], roles, roles.get("target", i))
+        if ind is not None:
+            return ind
     return None
 
 
+def _cell_at(r: Row, roles: dict[str, int], role: str, shift: int) -> Span | None:
+    if role not in roles:
+        return None
+    k = roles[role] + shift
+    return r.cells[k] if 0 <= k < len(r.cells) else None
+
+
 def _make_indicator(
-    r: Row, name_i: int, tgt: tuple[str, str, str, str, str], tgt_i: int, act_i: int, unit: str, reason_col: bool
+    r: Row,
+    name_i: int,
+    tgt: tuple[str, str, str, str, str],
+    tgt_i: int,
+    act_i: int,
+    unit: str,
+    roles: dict[str, int],
+    tgt_h: int,
 ) -> Indicator | None:
     cells, texts = r.cells, [re.sub(r"\s+", "", fold(x)) for x in r.texts]
     while name_i > 0 and not texts[name_i]:
@@ -974,10 +1013,11 @@ def _make_indicator(
     name = texts[name_i] if name_i >= 0 else ""
     if not name:
         return None
+    shift = tgt_i - tgt_h
     op, v, v2, u, _pre = tgt
     u = u or unit
     act_t = fold(cells[act_i].text).replace("$", "").strip()
-    am = re.fullmatch(rf"\s*({NUM})\s*({UNIT}|万人|个月)?\s*", act_t)
+    am = re.fullmatch(rf"\s*({NUM})\s*([^\d\s≥≤<>=]{{0,10}})\s*", act_t)
     tv, td = parse(v)  # type: ignore[misc]
     ev = Evidence(quote="", start=cells[name_i].start, end=cells[act_i].end)
     target = Quantity(value=tv, unit=u, text=v, decimals=td, evidence=ev, label="指标值")
@@ -986,7 +1026,7 @@ def _make_indicator(
         hv, hd = parse(v2)  # type: ignore[misc]
         target_high = Quantity(value=hv, unit=u, text=v2, decimals=hd, evidence=ev, label="指标值上限")
     actual = None
-    if am:
+    if am and not re.search(r"以上|以下|以内", am.group(2)):
         av, ad = parse(am.group(1))  # type: ignore[misc]
         actual = Quantity(
             value=av,
@@ -996,7 +1036,15 @@ def _make_indicator(
             evidence=Evidence(quote="", start=cells[act_i].start, end=cells[act_i].end),
             label="实际完成值",
         )
-    reason = " ".join(x for x in texts[act_i + 1 :] if x)
+    score_cell, max_cell = _cell_at(r, roles, "score", shift), _cell_at(r, roles, "max", shift)
+    score = _cell_quantity(score_cell, "得分", cells[name_i], default_unit="分") if score_cell else None
+    max_score = _cell_quantity(max_cell, "分值", cells[name_i], default_unit="分") if max_cell else None
+    reason_cell = _cell_at(r, roles, "reason", shift)
+    if reason_cell is not None:
+        reason = reason_cell.text.strip()
+    else:
+        used = {act_i} | {c for c in (roles.get("score"), roles.get("max")) if c is not None}
+        reason = " ".join(x for k, x in enumerate(texts) if k > act_i and x and k - shift not in used)
     return Indicator(
         name=name,
         levels=[x for x in texts[:name_i] if x],
@@ -1006,8 +1054,10 @@ def _make_indicator(
         target_text=texts[tgt_i],
         actual=actual,
         actual_text=act_t,
+        score=score,
+        max_score=max_score,
         reason=reason,
-        has_reason_column=reason_col,
+        has_reason_column="reason" in roles,
         evidence=ev,
     )
 
@@ -1079,7 +1129,7 @@ def _claims(paras: list[Para]) -> list[Claim]:
         text = fold(p.text)
         for m in _CLAIM.finditer(text):
             ctx = text[max(0, m.start() - 12) : m.end() + 8]
-            if re.search(r"未能|没有|尚未|不能|无法", text[max(0, m.start() - 3) : m.start()]):
+            if re.search(r"未能|没有|尚未|不能|无法|[未不没]$", text[max(0, m.start() - 3) : m.start()]):
                 continue
             kind = "no_deviation" if "偏离" in m.group(0) else "all_met"
             if kind == "all_met" and not re.search(r"目标|任务|指标", ctx):
