@@ -622,6 +622,16 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[tuple[str,
                     totals.append(("合计", sq, None))
                 continue
             row = {roles[i]: cells[i] for i in range(min(len(roles), len(cells)))}
+            sub = next((roles[i] for i in range(min(len(roles), len(texts))) if texts[i].strip() == "小计"), None)
+            if sub is not None:
+                # "小计" in the 二级 column sums the 一级 group above it: it states that group's weight and score.
+                parent = fill.get(int(sub[1]) - 1) if sub.startswith("L") and sub[1:].isdigit() else None
+                if parent is not None:
+                    if parent.max_score is None and "max" in row:
+                        parent.max_score = _cell_quantity(row["max"], "小计分值", cells[first], default_unit="分")
+                    if parent.score is None and "score" in row:
+                        parent.score = _cell_quantity(row["score"], "小计得分", cells[first], default_unit="分")
+                continue
             path: list[ScoreNode] = []
             for level in (1, 2, 3):
                 key = f"L{level}"
@@ -680,7 +690,7 @@ def _roles(texts: list[str], prev: list[str] | None) -> list[str]:
         if t in _LEVEL_HDR or (any(k in t for k in _LEVEL_HDR) and len(t) <= 6):
             last_level = next(v for k, v in _LEVEL_HDR.items() if k in t)
             roles.append(f"L{last_level}")
-        elif re.search(r"扣分", t):
+        elif re.search(r"扣分", t) and not re.search(r"原因|说明|理由|依据", t):
             roles.append("deduction")
         elif re.search(r"得分", t):
             roles.append("score")
