@@ -239,6 +239,24 @@ def _compatible(a: str, b: str) -> bool:
 _STOP_PART = re.compile(r"共计|合计|总计|净|累计|结余|率|比例|占比|人均")
 
 
+def _list_before_semicolon(text: str, total: Num, parts: list[Num]) -> list[Num]:
+    """Cut a 其中 list at a ；when the parts before it already make the total and the rest do not fit.
+
+    "27.36万人，其中城市1.82万人，农村25.54万人；特困人员2.84万人…" lists a new subject after the ；,
+    while "其中:数量指标13项;质量指标12项;满意度指标1项" uses ；between the parts themselves.
+    """
+    if len({p.unit for p in parts} | {total.unit}) != 1:
+        return parts
+    t = _quantity(total).interval
+    acc = _quantity(parts[0]).interval.scale(0)
+    for idx, p in enumerate(parts):
+        acc = acc + _quantity(p).interval
+        nxt = parts[idx + 1] if idx + 1 < len(parts) else None
+        if nxt is not None and re.search(r"[；;]", text[p.k : nxt.i]) and acc.intersects(t):
+            return parts[: idx + 1]
+    return parts
+
+
 def _sums(paras: list[Para]) -> list[SumClaim]:
     out: list[SumClaim] = []
     for p in paras:
@@ -258,8 +276,8 @@ def _sums(paras: list[Para]) -> list[SumClaim]:
                 close = re.search(r"[）)]", text[k:])
                 end = k + close.start() if close else end
             else:
-                stop = re.search(r"。", text[k:])
-                end = k + stop.start() if stop else end
+                stop = re.search(r"。|(?<=[；;]).{0,20}?其中", text[k + 2 :])
+                end = k + 2 + stop.start() if stop else end
             parts = []
             for n in nums:
                 if not (k < n.i < end) or not _compatible(n.unit, total.unit):
@@ -267,6 +285,7 @@ def _sums(paras: list[Para]) -> list[SumClaim]:
                 if _STOP_PART.search(n.label):
                     break
                 parts.append(n)
+            parts = _list_before_semicolon(text, total, parts)
             if len(parts) >= 2:
                 out.append(
                     SumClaim(
