@@ -380,9 +380,10 @@ def _ratios(paras: list[Para], flows: list[FundFlow]) -> list[RatioClaim]:
     return out
 
 
+_CU = r"[^\d\s，,。；;较]{0,8}?"
 _CHANGE = re.compile(
-    rf"({NUM})\s*(万元|元|亿元|人|%)?\s*较(?:上年|去年|上年度|同期)?\s*({NUM})\s*(万元|元|亿元|人|%)?\s*"
-    rf"(?:实现)?(压减|减少|下降|降低|增加|增长|提高|上升)了?\s*({NUM})\s*(%|万元|元|亿元|人)?"
+    rf"(?<![\d.])({NUM})\s*({_CU})\s*[，,]?\s*较(?:上年|去年|上年度|同期|上一年)?(?:的)?\s*({NUM})\s*({_CU})\s*"
+    rf"(?:实现)?(压减|减少|下降|降低|增加|增长|提高|上升)了?\s*({NUM})\s*(%|{_CU})"
 )
 
 
@@ -391,8 +392,14 @@ def _changes(paras: list[Para]) -> list[ChangeClaim]:
     for p in paras:
         text = fold(p.text)
         for m in _CHANGE.finditer(text):
-            after_t, before_t, verb, chg_t, chg_u = m.group(1), m.group(3), m.group(5), m.group(6), m.group(7) or ""
-            unit = m.group(2) or m.group(4) or ""
+            after_t, before_t, verb, chg_t = m.group(1), m.group(3), m.group(5), m.group(6)
+            chg_u = (m.group(7) or "").replace("％", "%")
+            ua, ub = m.group(2) or "", m.group(4) or ""
+            if (ua and ub and ua != ub) or re.match(r"[年月日]", ua or ub):
+                continue  # two different measures, or years compared, not a change of one quantity
+            unit = (ua or ub).replace("％", "%")
+            if chg_u and chg_u not in {"%", "％"} and chg_u != unit:
+                continue
             direction = -1 if verb in {"压减", "减少", "下降", "降低"} else 1
             start, end = p.doc_span(m.start(), m.end())
             ev = Evidence(quote="", start=start, end=end)
