@@ -320,6 +320,30 @@ def _sums(paras: list[Para]) -> list[SumClaim]:
 _DENOM = re.compile(r"常住人口|户籍人口|目标|任务|计划|应参保|总收入|收入")
 
 
+def _named_amount(paras: list[Para], name: str, unit: str) -> Num | None:
+    """The one number in the Unit whose label ends with `name` ("本年支出5,216.45万元")."""
+    hits = [n for p in paras for n in _numbers(p) if n.unit == unit and n.label.endswith(name)]
+    values = {n.value for n in hits}
+    return hits[0] if len(values) == 1 else None
+
+
+def _by_stem(label: str, before: list[Num]) -> tuple[Num, Num] | None:
+    """(numerator, denominator) when the rate's name (筛查率) names exactly one of two counts (完成…筛查)."""
+    if len(before) != 2 or before[0].unit != before[1].unit:
+        return None
+    stem = re.sub(r"(率|比例|占比|比重)$", "", label)
+    for size in (4, 3, 2):
+        if len(stem) < size:
+            continue
+        key = stem[-size:]
+        hits = [x for x in before if key in x.label]
+        if len(hits) == 1:
+            num = hits[0]
+            den = before[1] if num is before[0] else before[0]
+            return num, den
+    return None
+
+
 def _ratios(paras: list[Para], flows: list[FundFlow]) -> list[RatioClaim]:
     out: list[RatioClaim] = []
     for p in paras:
@@ -333,6 +357,19 @@ def _ratios(paras: list[Para], flows: list[FundFlow]) -> list[RatioClaim]:
                 ):
                     continue
                 before = [x for x in sent[:idx] if x.unit and x.unit != "%"]
+                share = re.search(r"占(?!比)(.{1,12}?)的?$", n.label)
+                if share and before:
+                    den_q = _named_amount(paras, share.group(1), before[-1].unit)
+                    if den_q is not None and den_q.i != before[-1].i:
+                        out.append(
+                            RatioClaim(
+                                label=n.label,
+                                rate=_quantity(n),
+                                numerator=[_quantity(before[-1])],
+                                denominator=[_quantity(den_q)],
+                            )
+                        )
+                    continue
                 if len(before) < 2:
                     continue
                 label = n.label
@@ -368,6 +405,17 @@ def _ratios(paras: list[Para], flows: list[FundFlow]) -> list[RatioClaim]:
                     continue
                 den = [x for x in before if _DENOM.search(x.label)]
                 num = [x for x in before if not _DENOM.search(x.label)]
+                stem_pair = _by_stem(label, before)
+                if stem_pair is not None and not (len(den) == 1 and num):
+                    out.append(
+                        RatioClaim(
+                            label=label,
+                            rate=_quantity(n),
+                            numerator=[_quantity(stem_pair[0])],
+                            denominator=[_quantity(stem_pair[1])],
+                        )
+                    )
+                    continue
                 if len(den) == 1 and num and re.search(r"完成|参保率|覆盖", label):
                     out.append(
                         RatioClaim(
