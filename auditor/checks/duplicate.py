@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from auditor.checks import register
 from auditor.checks._common import make_flag, written
-from auditor.facts import Facts, FundFlow, Quantity, ScoreNode
+from auditor.facts import Facts, FundFlow, Indicator, Quantity, ScoreNode
 from auditor.flags import Flag, Severity
 
 
@@ -43,8 +43,13 @@ def check(facts: Facts) -> Iterator[Flag]:
     yield from _table_vs_prose(facts)
     prose = _index([r for r in facts.scores if r.source == "prose"])
     table = _index([r for r in facts.scores if r.source == "table"])
+    rows = {_key(i.name): i for i in facts.indicators if i.score is not None}
     for k, p in prose.items():
-        t = table.get(k)
+        t: ScoreNode | Indicator | None = table.get(k)
+        if t is None:
+            # An indicator row with its own 分值/得分 columns ("乳腺癌筛查" vs "乳腺癌筛查人数").
+            near = [i for rk, i in rows.items() if rk.startswith(k) and len(k) >= 4]
+            t = near[0] if len(near) == 1 else None
         if t is None:
             continue
         for what, pq, tq in (

@@ -353,7 +353,7 @@ def _ratios(paras: list[Para], flows: list[FundFlow]) -> list[RatioClaim]:
             sent = [n for n in nums if a <= n.i < b]
             for idx, n in enumerate(sent):
                 if n.unit != "%" or not re.search(
-                    r"率|比例|占比|比重", n.label + text[n.label_start - 4 : n.label_start]
+                    r"率|比例|占|比重", n.label + text[n.label_start - 4 : n.label_start]
                 ):
                     continue
                 before = [x for x in sent[:idx] if x.unit and x.unit != "%"]
@@ -535,7 +535,7 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
             # The name is the clause before the weight; an empty clause means "the heading before".
             clause_start = max((text.rfind(c, 0, m.start()) for c in "。；;，,：:"), default=-1) + 1
             name_part = text[clause_start : m.start()]
-            if re.fullmatch(r"[\s（(]*", name_part):
+            if re.fullmatch(r"[\s（(]*|[\s（(]*(?:该项|本项|此项|该|本|此)(?:指标|项目)?[\s（(]*", name_part):
                 # walk back to the nearest clause that opens with a numbering marker
                 pos, name_part = clause_start - 1, ""
                 for _ in range(4):
