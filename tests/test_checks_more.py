@@ -80,3 +80,17 @@ def test_prose_money_against_the_self_evaluation_table() -> None:
         ("DUPLICATE", "error", "83.65%"),
     ]
     assert flags(CHECKS / "DUPLICATE" / "clean_table.txt") == []
+
+
+def test_score_table_total_row(tmp_path: Path) -> None:
+    header = "一级指标\t分值\t二级指标\t分值\t三级指标\t分值\t得分\t扣分总计\n"
+    rows = (
+        "过程管理\t22\t资金管理\t17\t预算执行率\t10\t7.24\t2.76\n"
+        "\t\t\t\t资金使用合规性\t3\t3\t\n\t\t\t\t资金监管有效性\t4\t4\t\n"
+        "\t\t组织管理\t5\t管理制度健全有效性\t2\t1\t1\n\t\t\t\t绩效评价机制健全性\t3\t3\t\n"
+    )
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text(header + rows + "合计\t22\t\t22\t\t22\t18.24\t3.76\n", encoding="utf-8")
+    bad.write_text(header + rows + "合计\t22\t\t22\t\t22\t19.24\t3.76\n", encoding="utf-8")
+    assert flags(good) == []
+    assert flags(bad) == [("SCORE_SUM", "error", "19.24")]

@@ -81,11 +81,39 @@ def _walk(node: ScoreNode) -> Iterator[Flag]:
         yield from _walk(c)
 
 
+def _table_totals(facts: Facts) -> Iterator[Flag]:
+    """A score table's 合计 row against the items it totals."""
+    for s in facts.sums:
+        if s.total.unit != "分" or not s.parts:
+            continue
+        comp = total([p.interval for p in s.parts])
+        if consistent(s.total, comp):
+            continue
+        dec = _dec([s.total, *s.parts])
+        yield make_flag(
+            "SCORE_SUM",
+            Severity.ERROR,
+            f"{s.label}写为{s.total.text}分，各项{'+'.join(p.text for p in s.parts)}合计为{computed_text(comp, dec)}分",
+            s.total,
+            computed_text(comp, dec),
+            diff_text(s.total, comp, dec),
+            [s.total.evidence],
+        )
+
+
 @register("SCORE_SUM", Severity.ERROR)
 def check(facts: Facts) -> Iterator[Flag]:
-    """A parent's score or weight ≠ the sum of its children's, at every level, and the total score."""
+    """A parent's score or weight ≠ the sum of its children's, at every level, the 合计 rows and the total."""
     for root in facts.scores:
         yield from _walk(root)
+    totals = list({(f.stated, f.computed): f for f in _totals(facts)}.values())
+    yield from totals
+    # One slip seen from two sides (the total score and the table's 合计 row) is one finding.
+    seen = {(f.stated, f.computed) for f in totals}
+    yield from (f for f in _table_totals(facts) if (f.stated, f.computed) not in seen)
+
+
+def _totals(facts: Facts) -> Iterator[Flag]:
     for rating in facts.ratings[:1]:
         for source in ("prose", "table"):
             roots = [r for r in facts.scores if r.source == source]

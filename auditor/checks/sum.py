@@ -16,6 +16,8 @@ def check(facts: Facts) -> Iterator[Flag]:
     """A stated total ≠ the sum of its parts (其中 lists, 共计, table 总额 rows and columns)."""
     seen: set[tuple] = set()
     for s in facts.sums:
+        if s.total.unit == "分":
+            continue  # score totals are SCORE_SUM's
         scaled = common([s.total, *s.parts]) if s.parts else None
         if scaled is None:
             continue

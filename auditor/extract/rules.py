@@ -71,7 +71,7 @@ def _numbers(span: Span) -> list[Num]:
             continue
         unit = m.group(2) or ""
         after = text[m.end() : m.end() + 2]
-        if unit in {"年", "月", "日"} and not unit == "个月":
+        if unit in {"年", "月", "日"}:
             # 2024年 / 12月 are dates, not quantities.
             prev_end = m.end()
             continue
@@ -344,7 +344,7 @@ def _by_stem(label: str, before: list[Num]) -> tuple[Num, Num] | None:
     return None
 
 
-def _ratios(paras: list[Para], flows: list[FundFlow]) -> list[RatioClaim]:
+def _ratios(paras: list[Para]) -> list[RatioClaim]:
     out: list[RatioClaim] = []
     for p in paras:
         text = fold(p.text)
@@ -556,7 +556,6 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
             if not name:
                 continue
             max_t = m.group("max") or m.group("max2")
-            mstart = m.start("max") if m.group("max") else m.start("max2")
             vm, dm = parse(max_t)  # type: ignore[misc]
             s0, e0 = p.doc_span(clause_start, m.end())
             ev = Evidence(quote="", start=s0, end=e0)
@@ -568,7 +567,6 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
                 vs, ds = parse(m.group("score"))  # type: ignore[misc]
                 score_q = Quantity(value=vs, unit="分", text=m.group("score"), decimals=ds, evidence=ev, label="得分")
                 na = False
-            del mstart
             deduction = None
             d = _DEDUCT_LATER.search(tail)
             if d is not None:
@@ -663,19 +661,48 @@ def _inline_max(text: str) -> tuple[str, str | None]:
     return text[: m.start()].strip(), m.group(1)
 
 
-def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[tuple[str, Quantity, Quantity | None]]]:
-    """Score trees from tables with 一级/二级/三级指标 columns; also their 合计 rows."""
+def _leaves(nodes: list[ScoreNode]) -> list[ScoreNode]:
+    out: list[ScoreNode] = []
+    for n in nodes:
+        out.extend(_leaves(n.children) if n.children else [n])
+    return out
+
+
+def _total_sums(
+    label: str, total_max: Quantity | None, total_score: Quantity | None, groups: list[ScoreNode]
+) -> list[SumClaim]:
+    """A 合计 row against the leaves of the first-level items its table listed."""
+    out: list[SumClaim] = []
+    for total, what in ((total_max, "max_score"), (total_score, "score")):
+        # Each group counts with its own stated figure (a 小计) when it has one, else with its items'.
+        parts = [
+            q
+            for g in groups
+            for q in ([getattr(g, what)] if getattr(g, what) else [getattr(leaf, what) for leaf in _leaves([g])])
+        ]
+        if total is not None and len(parts) >= 2 and all(q is not None for q in parts):
+            name = "分值" if what == "max_score" else "得分"
+            out.append(SumClaim(label=f"评分表{label}{name}", total=total, parts=parts, exhaustive=True))
+    return out
+
+
+def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[SumClaim]]:
+    """Score trees from tables with 一级/二级/三级指标 columns; also their 合计 rows as sums."""
     roots: list[ScoreNode] = []
-    totals: list[tuple[str, Quantity, Quantity | None]] = []
+    totals: list[SumClaim] = []
     for t in tables:
         roles: list[str] | None = None
         prev_hdr: list[str] | None = None
         fill: dict[int, ScoreNode] = {}
+        groups: list[ScoreNode] = []  # first-level items this table lists, for its 合计 row
+        indicator_style = False
         for r in t.rows:
             texts = [fold(x) for x in r.texts]
             if _is_header(texts):
                 roles = _roles(texts, prev_hdr)
                 prev_hdr = texts
+                # In a 自评表 with 指标值 columns the 总分 row also counts 预算执行率 etc. stated elsewhere.
+                indicator_style = any("指标值" in x for x in texts)
                 continue
             prev_hdr = texts if roles is None else prev_hdr
             if roles is None:
@@ -690,10 +717,9 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[tuple[str,
                 mx = [c for role, c in row.items() if role.startswith("max")]
                 mq = _cell_quantity(mx[0], "合计分值", cells[0], default_unit="分") if mx else None
                 sq = _cell_quantity(row["score"], "合计得分", cells[0], default_unit="分") if "score" in row else None
-                if mq is not None:
-                    totals.append(("合计", mq, sq))
-                elif sq is not None:
-                    totals.append(("合计", sq, None))
+                if not indicator_style:
+                    totals.extend(_total_sums(texts[first].strip(), mq, sq, groups))
+                groups = []
                 continue
             row = {roles[i]: cells[i] for i in range(min(len(roles), len(cells)))}
             sub = next((roles[i] for i in range(min(len(roles), len(texts))) if texts[i].strip() == "小计"), None)
@@ -744,6 +770,8 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[tuple[str,
                 path.append(node)
             if not path:
                 continue
+            if not any(g is path[0] for g in groups):
+                groups.append(path[0])
             leaf = path[-1]
             if "max" in row and leaf.max_score is None:
                 leaf.max_score = _cell_quantity(row["max"], "分值", row.get(f"L{leaf.level}"), default_unit="分")
@@ -1274,13 +1302,13 @@ def extract_facts(unit: Unit) -> Facts:
     tables = [b for b in blocks if isinstance(b, Table)]
     flows = _flows(paras, unit.fund)
     table_flows, table_sums = _fund_tables(tables)
-    table_roots, _totals = _score_tables(tables)
+    table_roots, table_totals = _score_tables(tables)
     prose_nodes = _prose_nodes(paras)
     prose_roots = build_tree(prose_nodes)
     facts = Facts(
         fund_flows=flows + table_flows,
-        sums=_sums(paras) + table_sums + _row_sums(tables),
-        ratios=_ratios(paras, flows),
+        sums=_sums(paras) + table_sums + _row_sums(tables) + table_totals,
+        ratios=_ratios(paras),
         changes=_changes(paras),
         scores=prose_roots + table_roots,
         indicators=_indicator_tables(tables) + _prose_comparisons(paras),
