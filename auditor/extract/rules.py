@@ -136,6 +136,8 @@ def _sentences(span: Span) -> list[tuple[int, int]]:
 # ----------------------------------------------------------------------------- fund flows
 
 _FLOW_RULES: list[tuple[str, str]] = [
+    (r"较|增加$|减少$|增长$|下降$|压减$|提高$|节约$|追加$", ""),
+    (r"上年结转结余|上年结余", "prior_balance"),
     (r"滚存结余|年末结余总额", "closing_balance"),
     (r"上年结余", "prior_balance"),
     (r"累计结余|结余率|结余占", ""),
@@ -183,7 +185,31 @@ def _para_flow(p: Para) -> dict[str, Quantity]:
                 found[fld] = _quantity(n)
     if "rate" in found and not ({"spent", "allocated", "budget", "spent_current"} & found.keys()):
         del found["rate"]  # a rate with no money beside it belongs to some other line
+    # "本年收支结余…，加上年结转结余…，年末结转结余…": the year-end figure is the closing balance.
+    this_year = "balance" in found and re.search(r"收支结余|本年结余|当年结余", found["balance"].label)
+    if this_year and "closing_balance" not in found:
+        for n in nums:
+            if n.unit in _MONEY and re.search(r"年末.{0,4}结(?:转结)?余", n.label) and n.i > 0:
+                found["closing_balance"] = _quantity(n)
+                break
     return found
+
+
+_BASE = {"budget", "allocated", "available", "carryover"}
+
+
+def _complements(a: dict[str, Quantity], b: dict[str, Quantity]) -> bool:
+    """One passage gives the budget, the other the spending, and the spending is of that budget's size."""
+    base = next((a.get(k) or b.get(k) for k in ("available", "budget", "allocated") if a.get(k) or b.get(k)), None)
+    spent = a.get("spent") or b.get("spent")
+    if base is None or spent is None or (a.keys() & b.keys()):
+        return False
+    uses = {"spent", "rate"}
+    if not ((uses & a.keys() and _BASE & b.keys()) or (uses & b.keys() and _BASE & a.keys())):
+        return False
+    if base.unit != spent.unit or base.value <= 0:
+        return False
+    return Decimal("0.05") <= spent.value / base.value <= Decimal("1.5")
 
 
 def _flows(paras: list[Para], fund: str) -> list[FundFlow]:
@@ -218,7 +244,7 @@ def _flows(paras: list[Para], fund: str) -> list[FundFlow]:
         conflict = any(k in current and current[k].value != v.value for k, v in found.items())
         same_fund = bool(kind) and fund_kind(p.text) == kind
         near = idx - last_idx <= 2
-        if conflict or not (shared or near or same_fund or not current):
+        if conflict or not (shared or near or same_fund or not current or _complements(current, found)):
             close()
         for k, v in found.items():
             current.setdefault(k, v)
@@ -236,7 +262,7 @@ def _compatible(a: str, b: str) -> bool:
     return a == b or any(a in kind and b in kind for kind in _SAME_KIND)
 
 
-_STOP_PART = re.compile(r"共计|合计|总计|净|累计|结余|率|比例|占比|人均")
+_STOP_PART = re.compile(r"共计|合计|总计|净|累计|结余|率|比例|占比|人均|超过|不少于|不低于|目标|达到|较")
 
 
 def _list_before_semicolon(text: str, total: Num, parts: list[Num]) -> list[Num]:
@@ -352,6 +378,8 @@ def _ratios(paras: list[Para]) -> list[RatioClaim]:
         for a, b in _sentences(p):
             sent = [n for n in nums if a <= n.i < b]
             for idx, n in enumerate(sent):
+                if re.match(r"\s*(?:以上|以下|左右|以内|及以上)", text[n.k : n.k + 4]):
+                    continue  # "占比达到96%以上" is a threshold, not a computed ratio
                 if n.unit != "%" or not re.search(
                     r"率|比例|占|比重", n.label + text[n.label_start - 4 : n.label_start]
                 ):
@@ -794,7 +822,7 @@ def _roles(texts: list[str], prev: list[str] | None) -> list[str]:
             roles.append(f"L{last_level}")
         elif re.search(r"扣分", t) and not re.search(r"原因|说明|理由|依据", t):
             roles.append("deduction")
-        elif re.search(r"得分", t):
+        elif re.search(r"得分", t) and not re.search(r"得分率|率", t):
             roles.append("score")
         elif re.search(r"评分分值|分值|满分", t):
             roles.append(
@@ -1267,7 +1295,7 @@ def _fund_mentions(paras: list[Para]) -> list[FundMention]:
     return out
 
 
-_LATE = re.compile(r"未达到|未能及时|未及时|未按时|未按规定时[间限]|滞后|延迟|逾期|时间较晚|超过规定")
+_LATE = re.compile(r"未达到|未能及时|未及时|未按时|未按规定时[间限]|滞后|延迟|逾期|时间较晚|超过规定|未在.{0,16}内")
 _TIMELY = re.compile(r"(?<![未不])(?:及时|按时|如期)")
 
 
