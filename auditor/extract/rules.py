@@ -169,14 +169,23 @@ def _flow_field(label: str, unit: str, in_list: bool) -> str:
     return ""
 
 
-def _para_flow(p: Para) -> dict[str, Quantity]:
+def _other_year(text: str, a: int, n: Num, year: str) -> bool:
+    """The number belongs to another year ("2022年该项目全年预算数为2,915.00万元", "上年支出")."""
+    clause = text[max(a, text.rfind("，", 0, n.i) + 1 if "，" in text[a : n.i] else a) : n.i]
+    years = set(re.findall(r"(20\d\d)\s*年", text[a : n.i]))
+    if year and years and year not in years:
+        return True
+    return bool(re.search(r"上年|去年|上一年", clause)) and not re.search(r"上年结转|上年结余|结转至本年", clause)
+
+
+def _para_flow(p: Para, year: str = "") -> dict[str, Quantity]:
     """The fund-flow fields one paragraph states; the parts of a 其中 list (up to its ；) are not."""
     found: dict[str, Quantity] = {}
     text = fold(p.text)
     nums = _numbers(p)
     for a, b in _sentences(p):
         for n in nums:
-            if not (a <= n.i < b):
+            if not (a <= n.i < b) or _other_year(text, a, n, year):
                 continue
             k = text.rfind("其中", a, n.i)
             in_list = k >= 0 and not re.search(r"[；;]", text[k : n.i])
@@ -212,7 +221,7 @@ def _complements(a: dict[str, Quantity], b: dict[str, Quantity]) -> bool:
     return Decimal("0.05") <= spent.value / base.value <= Decimal("1.5")
 
 
-def _flows(paras: list[Para], fund: str) -> list[FundFlow]:
+def _flows(paras: list[Para], fund: str, year: str = "") -> list[FundFlow]:
     """Fund flows stated in prose.
 
     Passages about one fund are merged (the allocation in 一、 and the spending in 二、); a numbered
@@ -230,7 +239,7 @@ def _flows(paras: list[Para], fund: str) -> list[FundFlow]:
         current.clear()
 
     for idx, p in enumerate(paras):
-        found = _para_flow(p)
+        found = _para_flow(p, year)
         if not found:
             continue
         mk = _MARKER.match(p.text)
@@ -1328,7 +1337,7 @@ def extract_facts(unit: Unit) -> Facts:
     blocks = layout.blocks(unit.text, unit.start)
     paras = [b for b in blocks if isinstance(b, Para)]
     tables = [b for b in blocks if isinstance(b, Table)]
-    flows = _flows(paras, unit.fund)
+    flows = _flows(paras, unit.fund, unit.year)
     table_flows, table_sums = _fund_tables(tables)
     table_roots, table_totals = _score_tables(tables)
     prose_nodes = _prose_nodes(paras)
