@@ -1215,13 +1215,16 @@ def _make_indicator(
 
 _GRADE_WORDS = "优秀|优|良好|良|中等|中|合格|及格|差|不合格"
 _RATING = re.compile(
-    rf"(?:总体自评为|总体得分为?|综合得分为?|绩效(?:自评|评价)?总?得分为?|总得分为?|(?<!评价)自评得分为?)\s*({NUM})\s*分"
+    rf"(?:总体自评为|总体得分为?|综合得分为?|绩效(?:自评|评价)?总?得分为?|总得分为?|自评总分为?|(?<!评价)自评得分为?)"
+    rf"\s*({NUM})\s*分"
     rf"(?:[，,。；]?\s*[^。]{{0,20}}?(?:自评为|评价为|等级为|评定为|为)\s*[“\"]?({_GRADE_WORDS})[”\"]?)?"
 )
 _BAND = re.compile(
     rf"({NUM})\s*(?:分)?\s*[（(]含[)）]\s*[-—–~至]\s*({NUM})\s*分\s*(?:\(含\)|（含）)?\s*为\s*[“\"]?({_GRADE_WORDS})"
 )
 _BAND_LOW = re.compile(rf"({NUM})\s*分以下为\s*[“\"]?({_GRADE_WORDS})")
+_BAND_UP = re.compile(rf"({NUM})\s*分?\s*(?:[（(]含[)）])?\s*(?:及)?以上为\s*[“\"]?({_GRADE_WORDS})")
+_GRADE_LATER = re.compile(rf"(?:等级|评级)(?:评定)?为\s*[“\"]?({_GRADE_WORDS})")
 _CLAIM = re.compile(r"未偏离|无偏离|没有偏离|圆满完成|全面完成|全部完成|均已完成|均完成")
 
 
@@ -1232,6 +1235,8 @@ def _ratings(paras: list[Para], nodes: list[_ProseNode]) -> list[Rating]:
         for m in _BAND.finditer(text):
             lo, hi = Decimal(m.group(1)), Decimal(m.group(2))
             bands.append(GradeBand(grade=m.group(3), low=lo, high=hi, low_inclusive=True, high_inclusive=hi >= 100))
+        for m in _BAND_UP.finditer(text):
+            bands.append(GradeBand(grade=m.group(2), low=Decimal(m.group(1)), high=Decimal(100), high_inclusive=True))
         for m in _BAND_LOW.finditer(text):
             bands.append(
                 GradeBand(
@@ -1265,10 +1270,18 @@ def _ratings(paras: list[Para], nodes: list[_ProseNode]) -> list[Rating]:
                 label="总分",
             )
             grade_ev = None
-            if m.group(2):
+            grade = m.group(2)
+            if grade:
                 gs, ge = p.doc_span(m.start(), m.end())
                 grade_ev = Evidence(quote="", start=gs, end=ge)
-            out.append(Rating(score=q, grade=m.group(2), grade_evidence=grade_ev, bands=bands))
+            else:
+                # "自评总分88.5分。评分等级标准为…。…自评等级为优。": the grade may come sentences later.
+                later = _GRADE_LATER.search(text, m.end())
+                if later is not None:
+                    grade = later.group(1)
+                    gs, ge = p.doc_span(later.start(), later.end())
+                    grade_ev = Evidence(quote="", start=gs, end=ge)
+            out.append(Rating(score=q, grade=grade, grade_evidence=grade_ev, bands=bands))
     return out
 
 
