@@ -472,11 +472,56 @@ _CHANGE = re.compile(
 )
 
 
-def _changes(paras: list[Para]) -> list[ChangeClaim]:
+_CHANGE_REF = re.compile(
+    rf"(?P<label>[\u4e00-\u9fa5]{{2,12}}?)较(?:上年|去年|上年度|同期|上一年)(?:的)?\s*(?P<b>{NUM})\s*(?P<u>{_CU})\s*"
+    rf"(?:实现)?(?P<verb>压减|减少|下降|降低|增加|增长|提高|上升)了?\s*(?P<c>{NUM})\s*[%％]"
+)
+
+
+def _changes_by_reference(paras: list[Para], taken: set[tuple[int, int]]) -> list[ChangeClaim]:
+    """ "当年下达资金较上年1,108.00万元增长11.36%": this year's value is the one stated under that name."""
     out: list[ChangeClaim] = []
     for p in paras:
         text = fold(p.text)
+        for m in _CHANGE_REF.finditer(text):
+            if (p.start, m.start("b")) in taken:
+                continue
+            name = re.sub(
+                r"(?:资金|经费|金额|总额)$", "", re.sub(r"^.*?(?:该项目|本项目|全年|当年的)?", "", m.group("label"))
+            )
+            if len(name) < 2:
+                continue
+            nums = [n for q in paras for n in _numbers(q) if n.label.endswith(name) and n.unit == m.group("u")]
+            if len({n.value for n in nums}) != 1:
+                continue
+            bv, bd = parse(m.group("b"))  # type: ignore[misc]
+            cv, cd = parse(m.group("c"))  # type: ignore[misc]
+            s0, e0 = p.doc_span(m.start(), m.end())
+            ev = Evidence(quote="", start=s0, end=e0)
+            out.append(
+                ChangeClaim(
+                    label=m.group("label"),
+                    before=Quantity(
+                        value=bv, unit=m.group("u"), text=m.group("b"), decimals=bd, evidence=ev, label="上年"
+                    ),
+                    after=_quantity(nums[0]),
+                    change=Quantity(
+                        value=cv, unit="%", text=m.group("c"), decimals=cd, evidence=ev, label=m.group("verb")
+                    ),
+                    direction=-1 if m.group("verb") in {"压减", "减少", "下降", "降低"} else 1,
+                    relative=True,
+                )
+            )
+    return out
+
+
+def _changes(paras: list[Para]) -> list[ChangeClaim]:
+    out: list[ChangeClaim] = []
+    taken: set[tuple[int, int]] = set()
+    for p in paras:
+        text = fold(p.text)
         for m in _CHANGE.finditer(text):
+            taken.add((p.start, m.start(3)))
             after_t, before_t, verb, chg_t = m.group(1), m.group(3), m.group(5), m.group(6)
             chg_u = (m.group(7) or "").replace("％", "%")
             ua, ub = m.group(2) or "", m.group(4) or ""
@@ -505,7 +550,7 @@ def _changes(paras: list[Para]) -> list[ChangeClaim]:
                     relative=chg_u == "%",
                 )
             )
-    return out
+    return out + _changes_by_reference(paras, taken)
 
 
 # ----------------------------------------------------------------------------- score trees in prose
