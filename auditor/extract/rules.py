@@ -486,9 +486,7 @@ def _changes_by_reference(paras: list[Para], taken: set[tuple[int, int]]) -> lis
         for m in _CHANGE_REF.finditer(text):
             if (p.start, m.start("b")) in taken:
                 continue
-            name = re.sub(
-                r"(?:资金|经费|金额|总额)$", "", re.sub(r"^.*?(?:该项目|本项目|全年|当年的)?", "", m.group("label"))
-            )
+            name = re.sub(r"(?:资金|经费|金额|总额)$", "", m.group("label"))
             if len(name) < 2:
                 continue
             nums = [n for q in paras for n in _numbers(q) if n.label.endswith(name) and n.unit == m.group("u")]
@@ -562,7 +560,10 @@ _NODE = re.compile(
     rf"(?:\s*[，,、;；]?\s*(?:(?P<sk>{_SCORE_KW})\s*(?:为)?\s*(?P<score>{NUM})\s*分|(?P<na>本项(?:目)?不扣分)))?"
 )
 _NA_LATER = re.compile(r"本项(?:目)?不扣分|不适用")
-_DEDUCT_LATER = re.compile(rf"(?<!不)扣(?:除)?\s*({NUM})\s*分")
+# "预算执行率指标分值8分，截至年底支出进度85.03%，…，得分6.8分": the score closes the same clause chain.
+_SCORE_LATER = re.compile(rf"^[^。；;]*?(?:{_SCORE_KW})\s*(?:为)?\s*({NUM})\s*分")
+# Only a deduction that names no other item ("，扣2.5分", not "；管理制度健全性扣1分") is this item's.
+_DEDUCT_LATER = re.compile(rf"(?:^|[，,。；;])\s*(?:因此|故|共|合计)?扣(?:除)?\s*({NUM})\s*分")
 _MARKER = re.compile(
     r"^\s*(?:#+\s*)?(?:\*\*)?\s*(?P<m>[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[)）]|\d+\s*[、.．](?!\d)"
     r"|[（(]\d+[)）]|[①②③④⑤⑥⑦⑧⑨⑩]|——|—)"
@@ -606,13 +607,14 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
         matches = list(_NODE.finditer(text))
         for k, m in enumerate(matches):
             tail = text[m.end() : matches[k + 1].start() if k + 1 < len(matches) else len(text)]
-            later_na = None
+            later_na = later_score = None
             if not m.group("score") and not m.group("na"):
                 # A weight whose score comes later: "（满分2分）。…我局不适用，本项不扣分。"
                 if m.group("mk") not in {"满分", "总分", "分值", "指标分值"}:
                     continue
                 later_na = _NA_LATER.search(tail)
-                if later_na is None:
+                later_score = _SCORE_LATER.search(tail)
+                if later_na is None and later_score is None:
                     continue
             # The name is the clause before the weight; an empty clause means "the heading before".
             clause_start = max((text.rfind(c, 0, m.start()) for c in "。；;，,：:"), default=-1) + 1
@@ -632,6 +634,8 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
                     pos = prev - 1
             mk = _MARKER.match(text[clause_start:])
             style = _style(mk.group("m")) if mk else "none"
+            if style == "none" and k > 0 and "其中" in text[matches[0].end() : m.start()]:
+                style = "qz"  # "效益指标分值30分，得分27.5分。其中：经济效益分值12分，得分11分；…"
             name = _clean_name(name_part)
             if m.group("mk") == "共" and not name_part.rstrip().endswith("指标"):
                 continue
@@ -642,7 +646,19 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
             s0, e0 = p.doc_span(clause_start, m.end())
             ev = Evidence(quote="", start=s0, end=e0)
             max_q = Quantity(value=vm, unit="分", text=max_t, decimals=dm, evidence=ev, label="分值")
-            if m.group("na") or later_na is not None:
+            if later_score is not None and later_na is None:
+                vs, ds = parse(later_score.group(1))  # type: ignore[misc]
+                ls0, le0 = p.doc_span(m.end() + later_score.start(), m.end() + later_score.end())
+                score_q = Quantity(
+                    value=vs,
+                    unit="分",
+                    text=later_score.group(1),
+                    decimals=ds,
+                    evidence=Evidence(quote="", start=ls0, end=le0),
+                    label="得分",
+                )
+                na = False
+            elif m.group("na") or later_na is not None:
                 score_q = Quantity(value=vm, unit="分", text=max_t, decimals=dm, evidence=ev, label="本项不扣分")
                 na = True
             else:
