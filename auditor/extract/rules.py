@@ -862,6 +862,9 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[SumClaim]]
                 mk = f"max{level}"
                 if mk in row and node.max_score is None:
                     node.max_score = _cell_quantity(row[mk], "分值", row[key], default_unit="分")
+                sk = f"score{level}"
+                if sk in row and node.score is None:
+                    node.score = _cell_quantity(row[sk], "得分", row[key], default_unit="分")
                 fill[level] = node
                 for deeper in range(level + 1, 4):
                     fill.pop(deeper, None)
@@ -909,6 +912,13 @@ def _roles(texts: list[str], prev: list[str] | None) -> list[str]:
     # A 权重 column is a percentage; the 评分分值 next to it is the weight in points.
     if "max" not in roles and f"max{last_level}" in roles and last_level == 1:
         roles = ["max" if r == "max1" else r for r in roles]
+    # "一级指标 分值 得分 二级指标 分值 得分": a score column before a deeper level column is that level's.
+    level = 0
+    for i, r in enumerate(roles):
+        if r.startswith("L"):
+            level = int(r[1:])
+        elif r in {"score", "max"} and level and any(x.startswith("L") for x in roles[i + 1 :]):
+            roles[i] = f"{r}{level}"
     return roles
 
 
@@ -1310,7 +1320,7 @@ def _ratings(paras: list[Para], nodes: list[_ProseNode]) -> list[Rating]:
         for m in _RATING.finditer(text):
             v, d = parse(m.group(1))  # type: ignore[misc]
             sent_start = max((text.rfind(c, 0, m.start()) for c in "。；;"), default=-1) + 1
-            context = text[max(sent_start, m.start() - 20) : m.end(1)]
+            context = text[sent_start : m.end(1)]
             if not re.search(r"总体|综合|绩效", context):
                 continue
             s0, _ = p.doc_span(m.start(1), m.end(1))
