@@ -31,6 +31,16 @@ def missed(ind: Indicator) -> bool:
         return ai.lo > ti.hi
     if ind.op == "<":
         return ai.lo >= ti.hi
+    if ind.op == "=" and t.unit:
+        # "100%" or "0人" written without ≥/≤: a rate or count short of it is a miss, a zero target is exceeded.
+        if t.value == 0:
+            return ai.lo > 0
+        return ai.hi < ti.lo
+    if ind.op == "=" and t.unit:
+        # "100%" or "0人" written without ≥/≤: a rate or count short of it is a miss, a zero target is exceeded.
+        if t.value == 0:
+            return ai.lo > 0
+        return ai.hi < ti.lo
     if ind.op == "range" and ind.target_high is not None:
         return ai.hi < ti.lo or ai.lo > ind.target_high.value
     return False

@@ -1200,6 +1200,11 @@ def _indicator_row(r: Row, texts: list[str], roles: dict[str, int]) -> Indicator
             or (tgt[4] and not re.match(r"[≥≤<>=]|大于|小于|不", texts[i][len(tgt[4]) :]))
         ):
             continue  # "PM2.5年均浓度" is a name with a number in it, not a target
+        bare = not tgt[0] or (tgt[0] == "=" and not tgt[3] and not re.search(r"[=＝]", texts[i]))
+        if bare and "target" in roles and i != roles["target"]:
+            continue  # a bare number off the 指标值 column is a weight or a score, not a target
+        if re.fullmatch(r"合计|总分|小计|总计", texts[i - 1]):
+            continue
         shift = i - roles.get("target", i)
         act_i = roles["actual"] + shift if "actual" in roles else i + 1
         if not (0 <= act_i < n) or not texts[act_i]:
