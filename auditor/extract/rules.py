@@ -407,6 +407,30 @@ def _ratios(paras: list[Para]) -> list[RatioClaim]:
                             )
                         )
                     continue
+                bad = [x for x in before if re.search(r"不合格|不达标|未达标|未通过", x.label)]
+                if re.search(r"(?:合格|达标|通过)率$", n.label) and len(bad) == 1:
+                    stem = re.sub(r"(?:合格|达标|通过)率$", "", n.label)[-2:]
+                    pool = [
+                        m
+                        for q in paras
+                        for m in _numbers(q)
+                        if m.unit == bad[0].unit
+                        and stem
+                        and stem in m.label
+                        and "不" not in m.label
+                        and not re.search(r"较|目标|任务", m.label)
+                    ]
+                    if len({m.value for m in pool}) == 1:
+                        out.append(
+                            RatioClaim(
+                                label=n.label,
+                                rate=_quantity(n),
+                                numerator=[_quantity(bad[0])],
+                                denominator=[_quantity(pool[0])],
+                                complement=True,
+                            )
+                        )
+                        continue
                 if len(before) < 2:
                     continue
                 label = n.label
