@@ -125,8 +125,12 @@ def _load_text(path: Path, data: bytes) -> Document:
 
 def _decode_text(data: bytes) -> tuple[str, str]:
     """Decode UTF-8 (with or without BOM), UTF-16/32 with BOM, GB18030, else ask charset-normalizer."""
-    for bom, enc in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
-                     (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+    for bom, enc in (
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
         if data.startswith(bom):
             try:
                 return data.decode(enc).lstrip("\ufeff"), enc
@@ -271,8 +275,15 @@ def _docx_para_text(p) -> str:  # type: ignore[no-untyped-def]
                 parts.append("\n")
             elif tag in (_W + "noBreakHyphen",):
                 parts.append("-")
-            elif tag in (_W + "delText", _W + "instrText", _W + "del", _W + "txbxContent", _MC_FALLBACK,
-                         _W + "pPr", _W + "rPr"):
+            elif tag in (
+                _W + "delText",
+                _W + "instrText",
+                _W + "del",
+                _W + "txbxContent",
+                _MC_FALLBACK,
+                _W + "pPr",
+                _W + "rPr",
+            ):
                 # Deleted text and field codes are not what the reader sees; text boxes would be
                 # read twice (mc:Choice and the VML fallback) and out of place.
                 continue
@@ -369,7 +380,7 @@ def _load_pdf(path: Path, data: bytes) -> Document:
             # MuPDF skips what it cannot decode and only says so in its warning log: a damaged
             # content stream silently loses text, which an auditor must be told about.
             after = pymupdf.TOOLS.mupdf_warnings(reset=False)
-            fresh = after[len(before):] if after.startswith(before) else after
+            fresh = after[len(before) :] if after.startswith(before) else after
             if _DAMAGE.search(fresh):
                 page.notes.append(f"第{index + 1}页内容有损坏，提取的文字可能不全")
             if page.needs_ocr:
@@ -402,8 +413,11 @@ def _join_pages(pages: list[_Page]) -> tuple[str, tuple[int, ...]]:
     for page in pages:
         if previous is None:
             sep = ""
-        elif previous.tail is not None and page.head is not None and _continues(
-                previous.tail, page.head, page.left, previous.right, across_pages=True):
+        elif (
+            previous.tail is not None
+            and page.head is not None
+            and _continues(previous.tail, page.head, page.left, previous.right, across_pages=True)
+        ):
             sep = _separator(previous.text[-1:], page.text[:1])
         else:
             sep = "\n\n"
@@ -607,8 +621,10 @@ def _table_rows(tab: _Table, chars: list[_Char]) -> list[list[str]]:
         if best is not None:
             per_cell.setdefault(best, []).append(ch)
     return [
-        ["" if box is None else _cell_text(ln.text for ln in _visual_lines(per_cell.get((r, c), [])))
-         for c, box in enumerate(row)]
+        [
+            "" if box is None else _cell_text(ln.text for ln in _visual_lines(per_cell.get((r, c), [])))
+            for c, box in enumerate(row)
+        ]
         for r, row in enumerate(tab.cells)
     ]
 
@@ -685,8 +701,9 @@ def _stream_lines(chars: list[_Char]) -> list[_Line]:
             last.x0, last.x1 = min(last.x0, min(c.x0 for c in frag)), max(last.x1, max(c.x1 for c in frag))
             last.y0, last.y1 = min(last.y0, fy0), max(last.y1, fy1)
         else:
-            lines.append(_Line(list(frag), frag[0].base, size, min(c.x0 for c in frag),
-                               max(c.x1 for c in frag), fy0, fy1))
+            lines.append(
+                _Line(list(frag), frag[0].base, size, min(c.x0 for c in frag), max(c.x1 for c in frag), fy0, fy1)
+            )
     return [ln for ln in lines if ln.text.strip()]
 
 
@@ -710,8 +727,12 @@ def _dedupe(chars: list[_Char]) -> list[_Char]:
         if out:
             prev = out[-1]
             width = max(prev.x1 - prev.x0, 0.1)
-            if ch.c == prev.c and not ch.c.isspace() and abs(ch.x0 - prev.x0) < 0.3 * width \
-                    and abs(ch.base - prev.base) < 0.3 * ch.size:
+            if (
+                ch.c == prev.c
+                and not ch.c.isspace()
+                and abs(ch.x0 - prev.x0) < 0.3 * width
+                and abs(ch.base - prev.base) < 0.3 * ch.size
+            ):
                 continue
         out.append(ch)
     return out

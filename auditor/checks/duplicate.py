@@ -112,12 +112,8 @@ def _funds(facts: Facts) -> Iterator[Flag]:
                 )
 
 
-_TABLE_VS_PROSE = (
-    ("spent", "spent", "执行数/支出"),
-    ("rate", "rate", "预算执行率"),
-    ("budget", "budget", "预算数"),
-    ("budget", "available", "预算数/可用资金"),
-)
+# A table's 全年预算数 is not the prose's 可用资金 (which adds the carryover): only like with like.
+_TABLE_VS_PROSE = (("spent", "spent", "执行数/支出"), ("rate", "rate", "预算执行率"), ("budget", "budget", "预算数"))
 
 
 def _table_vs_prose(facts: Facts) -> Iterator[Flag]:

@@ -49,7 +49,9 @@ def missed(ind: Indicator) -> bool:
 def explained(ind: Indicator) -> bool:
     """The row gives a reason for the miss ("未偏离" in the reason column explains nothing)."""
     reason = ind.reason.strip()
-    return bool(reason) and not re.fullmatch(r"(?:无|未偏离|无偏离|无偏差|未偏差|已完成|完成|达标|/|-|—)[。.]?", reason)
+    if re.match(r"(?:基本)?(?:未偏离|无偏离|无偏差|未偏差|没有偏离|已完成|完成|达标)", reason):
+        return False  # "未偏离年度目标" claims the opposite of the miss, it does not explain it
+    return bool(reason) and not re.fullmatch(r"(?:无|/|-|—)[。.]?", reason)
 
 
 @register("TARGET", Severity.WARNING)
@@ -66,7 +68,7 @@ def check(facts: Facts) -> Iterator[Flag]:
         if ind.claimed_met:
             why.append("文字却称已超过目标")
         if ind.has_reason_column and not explained(ind):
-            why.append("未完成原因栏为空")
+            why.append(f"偏差原因栏称“{ind.reason.strip()}”" if ind.reason.strip() else "未完成原因栏为空")
         # A miss the row itself explains is acknowledged; a report-wide "all met" only hides an unexplained one.
         if facts.claims and not ind.claimed_met and not explained(ind):
             why.append("报告称“" + " ".join(facts.claims[0].evidence.quote.split()) + "”")

@@ -148,7 +148,8 @@ class LIndicator(BaseModel):
     name: str
     levels: list[str] = Field(default_factory=list, description="一级、二级指标名称")
     op: Literal[">=", "<=", "=", ">", "<", "range", "text"] = Field(
-        default="text", description="目标的比较方式；定性目标为 text；区间如 6-9 为 range")
+        default="text", description="目标的比较方式；定性目标为 text；区间如 6-9 为 range"
+    )
     target: LQ | None = None
     target_high: LQ | None = Field(default=None, description="区间目标的上限")
     target_text: str = Field(default="", description="指标值单元格原文")
@@ -220,12 +221,23 @@ class ExtractedFacts(BaseModel):
 
 
 # Every list of Facts the converter fills, in reading order; a Facts field missing here is a test failure.
-ITEM_LISTS = ("fund_flows", "sums", "ratios", "changes", "scores", "indicators", "ratings", "claims",
-              "statements", "fund_mentions")
+ITEM_LISTS = (
+    "fund_flows",
+    "sums",
+    "ratios",
+    "changes",
+    "scores",
+    "indicators",
+    "ratings",
+    "claims",
+    "statements",
+    "fund_mentions",
+)
 HANDLED_FIELDS = frozenset({*ITEM_LISTS, "fund", "dropped"})
 # The schema the model sees is part of the cache key, so editing a description cannot serve stale replies.
-_SCHEMA_SHA = hashlib.sha256(json.dumps(ExtractedFacts.model_json_schema(), sort_keys=True,
-                                        ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
+_SCHEMA_SHA = hashlib.sha256(
+    json.dumps(ExtractedFacts.model_json_schema(), sort_keys=True, ensure_ascii=False).encode("utf-8")
+).hexdigest()[:12]
 
 
 # ----------------------------------------------------------------------------- prompts
@@ -263,12 +275,12 @@ def load_prompt(name: str = DEFAULT_PROMPT, directory: Path | None = None) -> Pr
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"找不到提示词文件 {path}（可用 AUDITOR_PROMPTS_DIR 指定目录）") from exc
-    m = re.match(r"\s*version:\s*(\S+)\s*\n(.*?)^=== system ===\s*\n(.*?)^=== user ===\s*\n(.*)\Z", raw,
-                 re.S | re.M)
+    m = re.match(r"\s*version:\s*(\S+)\s*\n(.*?)^=== system ===\s*\n(.*?)^=== user ===\s*\n(.*)\Z", raw, re.S | re.M)
     if not m:
         raise ConfigError(f"提示词文件 {path} 格式不对：需要 version 行和 === system === / === user === 两节")
-    return Prompt(m.group(1), m.group(3).strip(), m.group(4).strip(),
-                  hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16])
+    return Prompt(
+        m.group(1), m.group(3).strip(), m.group(4).strip(), hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+    )
 
 
 # ----------------------------------------------------------------------------- chunking
@@ -333,8 +345,13 @@ class QuoteFinder:
         chars: list[str] = []
         offs: list[int] = []
         for i, c in enumerate(folded):
-            if c.isspace() or (c == "," and 0 < i and folded[i - 1].isdigit() and folded[i + 1 : i + 4].isdigit()
-                               and len(folded[i + 1 : i + 4]) == 3):
+            if c.isspace() or (
+                c == ","
+                and 0 < i
+                and folded[i - 1].isdigit()
+                and folded[i + 1 : i + 4].isdigit()
+                and len(folded[i + 1 : i + 4]) == 3
+            ):
                 continue
             chars.append(c)
             offs.append(base + i)
@@ -449,8 +466,14 @@ class _Converter:
         if re.search(r"\d", unit):
             unit = ""
         value, decimals = parsed
-        return Quantity(value=value, unit=unit, text=number, decimals=decimals,
-                        evidence=Evidence(quote=(lq.quote or "").strip()), label=self.text(lq.label))
+        return Quantity(
+            value=value,
+            unit=unit,
+            text=number,
+            decimals=decimals,
+            evidence=Evidence(quote=(lq.quote or "").strip()),
+            label=self.text(lq.label),
+        )
 
     def qs(self, items: list[LQ]) -> list[Quantity] | None:
         out = [self.q(x) for x in items]
@@ -471,23 +494,44 @@ class _Converter:
         for lr in ef.ratios:
             rate, num, den = self.q(lr.rate), self.qs(lr.numerator), self.qs(lr.denominator)
             if rate is not None and num and den:
-                f.ratios.append(RatioClaim(label=self.text(lr.label), rate=rate, numerator=num, denominator=den,
-                                           complement=lr.complement))
+                f.ratios.append(
+                    RatioClaim(
+                        label=self.text(lr.label), rate=rate, numerator=num, denominator=den, complement=lr.complement
+                    )
+                )
         for lc in ef.changes:
             before, after, change = self.q(lc.before), self.q(lc.after), self.q(lc.change)
             if before is not None and after is not None and change is not None:
-                f.changes.append(ChangeClaim(label=self.text(lc.label), before=before, after=after, change=change,
-                                             direction=1 if lc.direction == "增加" else -1, relative=lc.relative))
+                f.changes.append(
+                    ChangeClaim(
+                        label=self.text(lc.label),
+                        before=before,
+                        after=after,
+                        change=change,
+                        direction=1 if lc.direction == "增加" else -1,
+                        relative=lc.relative,
+                    )
+                )
         f.scores = self.tree(ef.scores)
         for li in ef.indicators:
             quote = (li.quote or "").strip() or li.name
-            f.indicators.append(Indicator(
-                name=self.text(li.name), levels=[self.text(x) for x in li.levels], op=li.op,
-                target=self.q(li.target), target_high=self.q(li.target_high), target_text=self.text(li.target_text),
-                actual=self.q(li.actual), actual_text=self.text(li.actual_text), score=self.q(li.score),
-                max_score=self.q(li.max_score), reason=self.text(li.reason), has_reason_column=li.has_reason_column,
-                evidence=Evidence(quote=quote),
-            ))
+            f.indicators.append(
+                Indicator(
+                    name=self.text(li.name),
+                    levels=[self.text(x) for x in li.levels],
+                    op=li.op,
+                    target=self.q(li.target),
+                    target_high=self.q(li.target_high),
+                    target_text=self.text(li.target_text),
+                    actual=self.q(li.actual),
+                    actual_text=self.text(li.actual_text),
+                    score=self.q(li.score),
+                    max_score=self.q(li.max_score),
+                    reason=self.text(li.reason),
+                    has_reason_column=li.has_reason_column,
+                    evidence=Evidence(quote=quote),
+                )
+            )
         for lr in ef.ratings:
             score = self.q(lr.score)
             if score is None:
@@ -496,16 +540,22 @@ class _Converter:
             if grade is not None and grade not in _GRADES:
                 grade = None  # only a grade word the checks know can be compared with the bands
             gq = (lr.grade_quote or "").strip()
-            f.ratings.append(Rating(score=score, grade=grade,
-                                    grade_evidence=Evidence(quote=gq) if grade and gq else None,
-                                    bands=[b for b in (self.band(x) for x in lr.bands) if b is not None]))
+            f.ratings.append(
+                Rating(
+                    score=score,
+                    grade=grade,
+                    grade_evidence=Evidence(quote=gq) if grade and gq else None,
+                    bands=[b for b in (self.band(x) for x in lr.bands) if b is not None],
+                )
+            )
         for lc in ef.claims:
             if (lc.quote or "").strip():
                 f.claims.append(Claim(kind=lc.kind, evidence=Evidence(quote=lc.quote.strip())))
         for st in ef.statements:
             if (st.quote or "").strip():
-                f.statements.append(Statement(subject=self.text(st.subject), kind=st.kind,
-                                              evidence=Evidence(quote=st.quote.strip())))
+                f.statements.append(
+                    Statement(subject=self.text(st.subject), kind=st.kind, evidence=Evidence(quote=st.quote.strip()))
+                )
         for fm in ef.fund_mentions:
             amount = self.q(fm.amount)
             if amount is not None:
@@ -528,17 +578,24 @@ class _Converter:
             self.dropped += 1
             return None
         assert lo is not None and hi is not None
-        return GradeBand(grade=grade, low=lo[0], high=hi[0], low_inclusive=lb.low_inclusive,
-                         high_inclusive=lb.high_inclusive)
+        return GradeBand(
+            grade=grade, low=lo[0], high=hi[0], low_inclusive=lb.low_inclusive, high_inclusive=lb.high_inclusive
+        )
 
     def tree(self, items: list[LScore]) -> list[ScoreNode]:
         """Build the score tree from the flat id/parent list; a node whose parent is unknown becomes a root."""
         nodes: dict[int, ScoreNode] = {}
         order: list[tuple[LScore, ScoreNode]] = []
         for ls in items:
-            node = ScoreNode(name=self.text(ls.name), level=ls.level, max_score=self.q(ls.max_score),
-                             score=self.q(ls.score), deduction=self.q(ls.deduction),
-                             not_applicable=ls.not_applicable, source=ls.source)
+            node = ScoreNode(
+                name=self.text(ls.name),
+                level=ls.level,
+                max_score=self.q(ls.max_score),
+                score=self.q(ls.score),
+                deduction=self.q(ls.deduction),
+                not_applicable=ls.not_applicable,
+                source=ls.source,
+            )
             if ls.id not in nodes:
                 nodes[ls.id] = node
             order.append((ls, node))
@@ -693,17 +750,28 @@ class LLMExtractor:
 
     name = "llm"
 
-    def __init__(self, config: ExtractConfig, *, chunk_chars: int | None = None, reask: int | None = None,
-                 backoff: float | None = None, backoff_max: float | None = None,
-                 retry_after_max: float | None = None, max_tokens: int | None = None,
-                 prompt: Prompt | None = None, cache: LLMCache | None = None) -> None:
+    def __init__(
+        self,
+        config: ExtractConfig,
+        *,
+        chunk_chars: int | None = None,
+        reask: int | None = None,
+        backoff: float | None = None,
+        backoff_max: float | None = None,
+        retry_after_max: float | None = None,
+        max_tokens: int | None = None,
+        prompt: Prompt | None = None,
+        cache: LLMCache | None = None,
+    ) -> None:
         if not config.model:
             raise ConfigError("使用 llm 抽取需要指定模型：--model 或环境变量 AUDITOR_MODEL")
         if config.mode not in _MODES:
             raise ConfigError(f"未知的 --mode {config.mode}，可选 tools、json、md_json")
         self.model = config.model
         self.mode = config.mode
-        self.base_url = (config.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
+        self.base_url = (config.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip(
+            "/"
+        )
         self._secret = config.api_key
         self.max_attempts = max(1, int(config.max_attempts))
         self.chunk_chars = int(_setting(config, "chunk_chars", chunk_chars, DEFAULT_CHUNK_CHARS))
@@ -721,8 +789,9 @@ class LLMExtractor:
             self.cache = LLMCache(LLMCache.default_path(config.cache_dir))
         # Tenacity owns retries, so the client's own are off; a local server needs no key but the
         # client insists on one, hence the placeholder.
-        self._client = openai.OpenAI(api_key=config.api_key or "no-key", base_url=self.base_url,
-                                     max_retries=0, timeout=config.timeout)
+        self._client = openai.OpenAI(
+            api_key=config.api_key or "no-key", base_url=self.base_url, max_retries=0, timeout=config.timeout
+        )
         self._instructor = instructor.from_openai(self._client, mode=_MODES[self.mode])
 
     def __repr__(self) -> str:  # never show the key
@@ -741,21 +810,31 @@ class LLMExtractor:
             self._chunk(unit, offset, piece, part, tally, may_split=True)
         facts = merge_chunks(tally.facts)
         return ExtractResult(
-            facts=facts, extractor=self.name, llm_calls=tally.calls, prompt_tokens=tally.prompt_tokens,
-            completion_tokens=tally.completion_tokens, cached=tally.chunks > 0 and tally.cached_chunks == tally.chunks,
+            facts=facts,
+            extractor=self.name,
+            llm_calls=tally.calls,
+            prompt_tokens=tally.prompt_tokens,
+            completion_tokens=tally.completion_tokens,
+            cached=tally.chunks > 0 and tally.cached_chunks == tally.chunks,
         )
 
     # ------------------------------------------------------------------ one chunk
     def _messages(self, unit: Unit, piece: str, part: str) -> list[dict[str, str]]:
-        user = self.prompt.render(title=unit.title, fund=unit.fund or "（未注明）", year=unit.year or "（未注明）",
-                                  part=part, text=piece)
+        user = self.prompt.render(
+            title=unit.title, fund=unit.fund or "（未注明）", year=unit.year or "（未注明）", part=part, text=piece
+        )
         return [{"role": "system", "content": self.prompt.system}, {"role": "user", "content": user}]
 
     def _key(self, messages: list[dict[str, str]]) -> str:
         text_hash = hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode("utf-8")).hexdigest()
-        return cache_key(text_hash=text_hash, model=self.model, base_url=self.base_url, mode=self.mode,
-                         prompt_version=self.prompt.version,
-                         schema_version=f"{SCHEMA_VERSION}.{LLM_SCHEMA_VERSION}.{_SCHEMA_SHA}")
+        return cache_key(
+            text_hash=text_hash,
+            model=self.model,
+            base_url=self.base_url,
+            mode=self.mode,
+            prompt_version=self.prompt.version,
+            schema_version=f"{SCHEMA_VERSION}.{LLM_SCHEMA_VERSION}.{_SCHEMA_SHA}",
+        )
 
     def _chunk(self, unit: Unit, offset: int, piece: str, part: str, tally: _Tally, may_split: bool) -> None:
         messages = self._messages(unit, piece, part)
@@ -780,8 +859,9 @@ class LLMExtractor:
                 self._split(unit, offset, piece, part, tally)
                 return
             if self.cache is not None:
-                self.cache.put(key, {"reply": reply.model_dump(mode="json")}, model=self.model,
-                               prompt_version=self.prompt.version)
+                self.cache.put(
+                    key, {"reply": reply.model_dump(mode="json")}, model=self.model, prompt_version=self.prompt.version
+                )
         finder = QuoteFinder(piece, unit.start + offset)
         conv = _Converter(finder)
         facts = conv.facts(reply)
@@ -824,8 +904,12 @@ class LLMExtractor:
             for attempt in retrying:
                 with attempt:
                     reply, _completion = self._instructor.chat.completions.create_with_completion(
-                        model=self.model, messages=messages, response_model=ExtractedFacts,
-                        max_retries=self.reask, hooks=hooks, **extra,
+                        model=self.model,
+                        messages=messages,
+                        response_model=ExtractedFacts,
+                        max_retries=self.reask,
+                        hooks=hooks,
+                        **extra,
                     )
                     return reply
         except IncompleteOutputException:

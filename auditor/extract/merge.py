@@ -62,8 +62,9 @@ class _Merger:
     # ------------------------------------------------------------------ items
     def flows(self, mine: list[FundFlow], theirs: list[FundFlow]) -> None:
         for t in theirs:
-            match = next((m for m in mine if any(self.same_place(getattr(m, k), getattr(t, k)) for k in _FLOW_FIELDS)),
-                         None)
+            match = next(
+                (m for m in mine if any(self.same_place(getattr(m, k), getattr(t, k)) for k in _FLOW_FIELDS)), None
+            )
             if match is None:
                 match = next((m for m in mine if _key(m.name) and _key(m.name) == _key(t.name)), None)
             if match is None:
@@ -77,8 +78,16 @@ class _Merger:
         for t in theirs:
             match = next((m for m in mine if self.same_place(getattr(m, head), getattr(t, head))), None)
             if match is None:
-                match = next((m for m in mine if _key(m.label) and _key(m.label) == _key(t.label)
-                              and self.agree(getattr(m, head), getattr(t, head))), None)
+                match = next(
+                    (
+                        m
+                        for m in mine
+                        if _key(m.label)
+                        and _key(m.label) == _key(t.label)
+                        and self.agree(getattr(m, head), getattr(t, head))
+                    ),
+                    None,
+                )
             if match is None:
                 mine.append(t)
                 continue
@@ -94,8 +103,9 @@ class _Merger:
 
     def indicators(self, mine: list[Indicator], theirs: list[Indicator]) -> None:
         for t in theirs:
-            match = next((m for m in mine if any(self.same_place(getattr(m, k), getattr(t, k)) for k in _IND_FIELDS)),
-                         None)
+            match = next(
+                (m for m in mine if any(self.same_place(getattr(m, k), getattr(t, k)) for k in _IND_FIELDS)), None
+            )
             if match is None:
                 match = next((m for m in mine if _key(m.name) and _key(m.name) == _key(t.name)), None)
             if match is None:
@@ -120,8 +130,9 @@ class _Merger:
 
     def nodes(self, mine: list[ScoreNode], theirs: list[ScoreNode], top: bool) -> None:
         for t in theirs:
-            match = next((m for m in mine if m.source == t.source and _key(m.name) and _key(m.name) == _key(t.name)),
-                         None)
+            match = next(
+                (m for m in mine if m.source == t.source and _key(m.name) and _key(m.name) == _key(t.name)), None
+            )
             if match is None:
                 if top or not mine:
                     mine.append(t)
@@ -140,8 +151,13 @@ class _Merger:
     def claims(self, mine: list[Claim], theirs: list[Claim]) -> None:
         self.located(mine, theirs, lambda x: x.evidence, same=lambda a, b: a.kind == b.kind)
 
-    def located(self, mine: list[Any], theirs: list[Any], evidence: Callable[[Any], Evidence],
-                same: Callable[[Any, Any], bool] = lambda a, b: True) -> None:
+    def located(
+        self,
+        mine: list[Any],
+        theirs: list[Any],
+        evidence: Callable[[Any], Evidence],
+        same: Callable[[Any, Any], bool] = lambda a, b: True,
+    ) -> None:
         """Items known by where they stand (claims, statements, mentions): the LLM's new ones are added."""
         for t in theirs:
             if not any(same(m, t) and self.overlap(evidence(m), evidence(t)) for m in mine):
@@ -182,8 +198,11 @@ class HybridExtractor:
         lr = self.llm.extract(unit)  # an LLMError fails the Unit, as with --extractor llm
         facts, disagreements = merge_facts(r.facts, lr.facts, unit)
         return ExtractResult(
-            facts=facts, extractor=self.name, llm_calls=lr.llm_calls, prompt_tokens=lr.prompt_tokens,
-            completion_tokens=lr.completion_tokens, cached=lr.cached,
+            facts=facts,
+            extractor=self.name,
+            llm_calls=lr.llm_calls,
+            prompt_tokens=lr.prompt_tokens,
+            completion_tokens=lr.completion_tokens,
+            cached=lr.cached,
             disagreements=r.disagreements + lr.disagreements + disagreements,
         )
-

@@ -280,7 +280,7 @@ def _list_before_semicolon(text: str, total: Num, parts: list[Num]) -> list[Num]
     "27.36万人，其中城市1.82万人，农村25.54万人；特困人员2.84万人…" lists a new subject after the ；,
     while "其中:数量指标13项;质量指标12项;满意度指标1项" uses ；between the parts themselves.
     """
-    if len({p.unit for p in parts} | {total.unit}) != 1:
+    if not parts or len({p.unit for p in parts} | {total.unit}) != 1:
         return parts
     t = _quantity(total).interval
     acc = _quantity(parts[0]).interval.scale(0)
@@ -396,13 +396,19 @@ def _ratios(paras: list[Para]) -> list[RatioClaim]:
                 before = [x for x in sent[:idx] if x.unit and x.unit != "%"]
                 share = re.search(r"占(?!比)(.{1,12}?)的?$", n.label)
                 if share and before:
-                    den_q = _named_amount(paras, share.group(1), before[-1].unit)
-                    if den_q is not None and den_q.i != before[-1].i:
+                    subject = re.sub(r"^其中", "", n.label[: share.start()])
+                    num_q = (_named_amount(paras, subject, before[-1].unit) if len(subject) >= 2 else None) or before[
+                        -1
+                    ]
+                    den_q = _named_amount(paras, share.group(1), before[-1].unit) or next(
+                        (x for x in before if re.search(r"合计|总计|共计|总数", x.label) and x is not num_q), None
+                    )
+                    if den_q is not None and (den_q.span is not num_q.span or den_q.i != num_q.i):
                         out.append(
                             RatioClaim(
                                 label=n.label,
                                 rate=_quantity(n),
-                                numerator=[_quantity(before[-1])],
+                                numerator=[_quantity(num_q)],
                                 denominator=[_quantity(den_q)],
                             )
                         )
@@ -634,10 +640,13 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
             later_na = later_score = None
             if not m.group("score") and not m.group("na"):
                 # A weight whose score comes later: "（满分2分）。…我局不适用，本项不扣分。"
-                if m.group("mk") not in {"满分", "总分", "分值", "指标分值"}:
-                    continue
-                later_na = _NA_LATER.search(tail)
                 later_score = _SCORE_LATER.search(tail)
+                if m.group("mk") not in {"满分", "总分", "分值", "指标分值"}:
+                    # "满意度指标（10分）：…满意度为91.25%，得8分": a bare (10分) needs its score in the clause.
+                    if not (m.group("max2") and later_score is not None and re.match(r"\s*[：:]", tail)):
+                        continue
+                else:
+                    later_na = _NA_LATER.search(tail)
                 if later_na is None and later_score is None:
                     continue
             # The name is the clause before the weight; an empty clause means "the heading before".
@@ -860,6 +869,11 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[SumClaim]]
                 if key not in row:
                     continue
                 raw = row[key].text.strip()
+                if raw in {"—", "-", "－", "/", "／", "无", "——"}:
+                    # "产出	—	35	32": the row states its first-level item's own weight and score.
+                    for deeper in range(level, 4):
+                        fill.pop(deeper, None)
+                    break
                 if not raw:
                     node = fill.get(level)
                     if node is None:
@@ -1324,6 +1338,9 @@ _BAND = re.compile(
 )
 _BAND_LOW = re.compile(rf"({NUM})\s*分以下为\s*[“\"]?({_GRADE_WORDS})")
 _BAND_UP = re.compile(rf"({NUM})\s*分?\s*(?:[（(]含[)）])?\s*(?:及)?以上为\s*[“\"]?({_GRADE_WORDS})")
+_RATING_GRADED = re.compile(
+    rf"得分\s*为?\s*({NUM})\s*分[^。]{{0,20}}?(?:等级|评级|评定)(?:评定)?为\s*[“\"]?({_GRADE_WORDS})"
+)
 _GRADE_LATER = re.compile(rf"(?:等级|评级)(?:评定)?为\s*[“\"]?({_GRADE_WORDS})")
 _CLAIM = re.compile(r"未偏离|无偏离|没有偏离|圆满完成|全面完成|全部完成|均已完成|均完成")
 
@@ -1382,6 +1399,25 @@ def _ratings(paras: list[Para], nodes: list[_ProseNode]) -> list[Rating]:
                     gs, ge = p.doc_span(later.start(), later.end())
                     grade_ev = Evidence(quote="", start=gs, end=ge)
             out.append(Rating(score=q, grade=grade, grade_evidence=grade_ev, bands=bands))
+    if not out:
+        # "本项目得分84.6分，评价等级为“优”": a score given a grade is the total whatever it is called.
+        for p in paras:
+            text = fold(p.text)
+            for m in _RATING_GRADED.finditer(text):
+                v, d = parse(m.group(1))  # type: ignore[misc]
+                s0, e0 = p.doc_span(m.start(1), m.end(1))
+                gs, ge = p.doc_span(m.start(), m.end())
+                q = Quantity(
+                    value=v,
+                    unit="分",
+                    text=m.group(1),
+                    decimals=d,
+                    evidence=Evidence(quote="", start=s0, end=e0),
+                    label="总分",
+                )
+                out.append(
+                    Rating(score=q, grade=m.group(2), grade_evidence=Evidence(quote="", start=gs, end=ge), bands=bands)
+                )
     return out
 
 
