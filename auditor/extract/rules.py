@@ -86,16 +86,21 @@ def _numbers(span: Span) -> list[Num]:
 
 
 def _quantity(n: Num, label: str = "", quote_from: int | None = None) -> Quantity:
-    value, decimals = parse(n.text)  # type: ignore[misc]
     qa = n.label_start if quote_from is None else quote_from
     start, end = n.span.doc_span(qa, n.k)
+    return _number(n.text, n.unit, start, end, label or n.label)
+
+
+def _number(text: str, unit: str, start: int, end: int, label: str) -> Quantity:
+    """A Quantity for a number matched by a pattern, its evidence spanning document offsets [start, end)."""
+    value, decimals = parse(text)  # type: ignore[misc]
     return Quantity(
         value=value,
-        unit=n.unit,
-        text=n.text,
+        unit=unit,
+        text=text,
         decimals=decimals,
         evidence=Evidence(quote="", start=start, end=end),
-        label=label or n.label,
+        label=label,
     )
 
 
@@ -682,14 +687,7 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
             if later_score is not None and later_na is None:
                 vs, ds = parse(later_score.group(1))  # type: ignore[misc]
                 ls0, le0 = p.doc_span(m.end() + later_score.start(), m.end() + later_score.end())
-                score_q = Quantity(
-                    value=vs,
-                    unit="分",
-                    text=later_score.group(1),
-                    decimals=ds,
-                    evidence=Evidence(quote="", start=ls0, end=le0),
-                    label="得分",
-                )
+                score_q = _number(later_score.group(1), "分", ls0, le0, "得分")
                 na = False
             elif m.group("na") or later_na is not None:
                 score_q = Quantity(value=vm, unit="分", text=max_t, decimals=dm, evidence=ev, label="本项不扣分")
@@ -702,15 +700,7 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
             d = _DEDUCT_LATER.search(tail)
             if d is not None:
                 ds0, de0 = p.doc_span(m.end() + d.start(), m.end() + d.end())
-                vd, dd = parse(d.group(1))  # type: ignore[misc]
-                deduction = Quantity(
-                    value=vd,
-                    unit="分",
-                    text=d.group(1),
-                    decimals=dd,
-                    evidence=Evidence(quote="", start=ds0, end=de0),
-                    label="扣分",
-                )
+                deduction = _number(d.group(1), "分", ds0, de0, "扣分")
             out.append(
                 _ProseNode(
                     ScoreNode(
@@ -888,15 +878,7 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[SumClaim]]
                     node = ScoreNode(name=name, level=level, source="table")
                     parent_list.append(node)
                 if inline and node.max_score is None:
-                    v, d = parse(inline)  # type: ignore[misc]
-                    node.max_score = Quantity(
-                        value=v,
-                        unit="分",
-                        text=inline,
-                        decimals=d,
-                        evidence=Evidence(quote="", start=row[key].start, end=row[key].end),
-                        label="分值",
-                    )
+                    node.max_score = _number(inline, "分", row[key].start, row[key].end, "分值")
                 mk = f"max{level}"
                 if mk in row and node.max_score is None:
                     node.max_score = _cell_quantity(row[mk], "分值", row[key], default_unit="分")
@@ -1364,7 +1346,6 @@ def _ratings(paras: list[Para], nodes: list[_ProseNode]) -> list[Rating]:
     for p in paras:
         text = fold(p.text)
         for m in _RATING.finditer(text):
-            v, d = parse(m.group(1))  # type: ignore[misc]
             sent_start = max((text.rfind(c, 0, m.start()) for c in "。；;"), default=-1) + 1
             context = text[sent_start : m.end(1)]
             if not re.search(r"总体|综合|绩效", context):
@@ -1378,14 +1359,7 @@ def _ratings(paras: list[Para], nodes: list[_ProseNode]) -> list[Rating]:
             ):
                 continue
             s, e = p.doc_span(max(m.start() - 6, 0), m.end(1) + 1)
-            q = Quantity(
-                value=v,
-                unit="分",
-                text=m.group(1),
-                decimals=d,
-                evidence=Evidence(quote="", start=s, end=e),
-                label="总分",
-            )
+            q = _number(m.group(1), "分", s, e, "总分")
             grade_ev = None
             grade = m.group(2)
             if grade:
@@ -1404,17 +1378,9 @@ def _ratings(paras: list[Para], nodes: list[_ProseNode]) -> list[Rating]:
         for p in paras:
             text = fold(p.text)
             for m in _RATING_GRADED.finditer(text):
-                v, d = parse(m.group(1))  # type: ignore[misc]
                 s0, e0 = p.doc_span(m.start(1), m.end(1))
                 gs, ge = p.doc_span(m.start(), m.end())
-                q = Quantity(
-                    value=v,
-                    unit="分",
-                    text=m.group(1),
-                    decimals=d,
-                    evidence=Evidence(quote="", start=s0, end=e0),
-                    label="总分",
-                )
+                q = _number(m.group(1), "分", s0, e0, "总分")
                 out.append(
                     Rating(score=q, grade=m.group(2), grade_evidence=Evidence(quote="", start=gs, end=ge), bands=bands)
                 )
