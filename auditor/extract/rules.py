@@ -32,7 +32,8 @@ from auditor.units import Unit
 NUM = r"[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?"
 UNIT = (
     r"亿元|万元|元|%|％|万人次|人次|万人|人|家次|家|个月|个|次|项|条|份|分钟|小时|分|笔|例|期|场次|场|批|月|年"
-    r"|工作日|天|日"
+    r"|工作日|万亩|亩|万吨|吨|公里|千米|平方米|立方米|辆|座|处|所|万户|户|批次|株|台|套|篇|件|宗|起"
+    r"|天|日"
 )
 _NUM_UNIT = re.compile(rf"(?<![\d.])({NUM})\s*({UNIT})?")
 _CLAUSE_DELIM = "，,。；;：:、！？\n"
@@ -276,7 +277,7 @@ def _compatible(a: str, b: str) -> bool:
     return a == b or any(a in kind and b in kind for kind in _SAME_KIND)
 
 
-_STOP_PART = re.compile(r"共计|合计|总计|净|累计|结余|率|比例|占比|人均|超过|不少于|不低于|目标|达到|较")
+_STOP_PART = re.compile(r"共计|合计|总计|净|累计|结余|率|比例|占比|人均|超过|不少于|不低于|目标|达到|较|可用|可支配")
 
 
 def _list_before_semicolon(text: str, total: Num, parts: list[Num]) -> list[Num]:
@@ -320,7 +321,11 @@ def _sums(paras: list[Para]) -> list[SumClaim]:
                 end = k + 2 + stop.start() if stop else end
             parts = []
             for n in nums:
-                if not (k < n.i < end) or not _compatible(n.unit, total.unit):
+                if not (k < n.i < end):
+                    continue
+                if not _compatible(n.unit, total.unit):
+                    if parts and n.unit:
+                        break  # "…，涉及7个乡镇，…186公里…": the list has moved on to other things
                     continue
                 if _STOP_PART.search(n.label):
                     break
@@ -372,10 +377,8 @@ def _by_stem(label: str, before: list[Num]) -> tuple[Num, Num] | None:
     if len(before) != 2 or before[0].unit != before[1].unit:
         return None
     stem = re.sub(r"(率|比例|占比|比重)$", "", label)
-    for size in (4, 3, 2):
-        if len(stem) < size:
-            continue
-        key = stem[-size:]
+    # The counted thing is named at the end of the rate's name (筛查率 ← 筛查) or at its start (防雹保护覆盖率).
+    for key in [stem[-size:] for size in (4, 3, 2) if len(stem) >= size] + [stem[:4]] * (len(stem) >= 6):
         hits = [x for x in before if key in x.label]
         if len(hits) == 1:
             num = hits[0]
@@ -513,6 +516,34 @@ _CHANGE_REF = re.compile(
 )
 
 
+_CHANGE_YEARS = re.compile(
+    rf"(?<![\d.])(?P<a>{NUM})\s*(?P<ua>{_CU})\s*[，,]\s*(?:20\d\d\s*年|上年|去年)(?:为|是)?\s*(?P<b>{NUM})\s*(?P<ub>{_CU})"
+    rf"\s*[，,]\s*(?:较上年|同比|比上年)?(?P<verb>压减|减少|下降|降低|增加|增长|提高|上升)了?\s*(?P<c>{NUM})\s*[%％]"
+)
+
+
+def _changes_stated_apart(paras: list[Para]) -> list[ChangeClaim]:
+    """ "2024年…2,160万元，2023年为1,845万元，较上年增长12.6%": both values, then the change."""
+    out: list[ChangeClaim] = []
+    for p in paras:
+        text = fold(p.text)
+        for m in _CHANGE_YEARS.finditer(text):
+            if m.group("ua") != m.group("ub") or re.match(r"[年月日]", m.group("ua")):
+                continue
+            s0, e0 = p.doc_span(m.start(), m.end())
+            out.append(
+                ChangeClaim(
+                    label=m.group("verb"),
+                    before=_number(m.group("b"), m.group("ub"), s0, e0, "上年"),
+                    after=_number(m.group("a"), m.group("ua"), s0, e0, "本年"),
+                    change=_number(m.group("c"), "%", s0, e0, m.group("verb")),
+                    direction=-1 if m.group("verb") in {"压减", "减少", "下降", "降低"} else 1,
+                    relative=True,
+                )
+            )
+    return out
+
+
 def _changes_by_reference(paras: list[Para], taken: set[tuple[int, int]]) -> list[ChangeClaim]:
     """ "当年下达资金较上年1,108.00万元增长11.36%": this year's value is the one stated under that name."""
     out: list[ChangeClaim] = []
@@ -583,7 +614,7 @@ def _changes(paras: list[Para]) -> list[ChangeClaim]:
                     relative=chg_u == "%",
                 )
             )
-    return out + _changes_by_reference(paras, taken)
+    return out + _changes_by_reference(paras, taken) + _changes_stated_apart(paras)
 
 
 # ----------------------------------------------------------------------------- score trees in prose
@@ -657,7 +688,9 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
             # The name is the clause before the weight; an empty clause means "the heading before".
             clause_start = max((text.rfind(c, 0, m.start()) for c in "。；;，,：:"), default=-1) + 1
             name_part = text[clause_start : m.start()]
-            if re.fullmatch(r"[\s（(]*|[\s（(]*(?:该项|本项|此项|该|本|此)(?:指标|项目)?[\s（(]*", name_part):
+            if re.fullmatch(
+                r"[\s（(]*|[\s（(]*(?:该项|本项|此项|该部分|本部分|该|本|此)(?:指标|项目)?[\s（(]*", name_part
+            ):
                 # walk back to the nearest clause that opens with a numbering marker
                 pos, name_part = clause_start - 1, ""
                 for _ in range(4):
@@ -697,7 +730,9 @@ def _prose_nodes(paras: list[Para]) -> list[_ProseNode]:
                 score_q = Quantity(value=vs, unit="分", text=m.group("score"), decimals=ds, evidence=ev, label="得分")
                 na = False
             deduction = None
-            d = _DEDUCT_LATER.search(tail)
+            found_d = list(_DEDUCT_LATER.finditer(tail))
+            # Several deductions for one item ("扣1分 … 扣0.5分") have a total no sentence writes: leave it.
+            d = found_d[0] if len(found_d) == 1 else None
             if d is not None:
                 ds0, de0 = p.doc_span(m.end() + d.start(), m.end() + d.end())
                 deduction = _number(d.group(1), "分", ds0, de0, "扣分")
