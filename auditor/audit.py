@@ -12,7 +12,7 @@ from auditor.checks import run_checks
 from auditor.documents import SUFFIXES, load
 from auditor.errors import AuditorError
 from auditor.extract import ExtractConfig, Extractor, ExtractResult
-from auditor.facts import Facts
+from auditor.facts import Facts, count_values
 from auditor.flags import Flag, Severity
 from auditor.grounding import ground
 from auditor.units import Unit, split
@@ -28,13 +28,23 @@ class UnitResult:
     extractor: str
     seconds: float = 0.0
     detail: str = ""
-    flags: list[Flag] = field(default_factory=list)
+    checks: list[Flag] = field(default_factory=list)
     facts: Facts | None = None
     llm_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
     disagreements: int = 0
+
+    @property
+    def flags(self) -> list[Flag]:
+        """The rows of checks.csv that are findings (the rows of flags.csv)."""
+        return [f for f in self.checks if f.flagged]
+
+    @property
+    def checked(self) -> int:
+        """Relations the checks computed, pass or fail (a GROUNDING row counts dropped values, it verifies nothing)."""
+        return sum(f.check != "GROUNDING" for f in self.checks)
 
     @property
     def errors(self) -> int:
@@ -51,6 +61,8 @@ class UnitResult:
             "status": self.status,
             "errors": self.errors,
             "warnings": self.warnings,
+            "facts": count_values(self.facts) if self.facts else "",
+            "checked": self.checked if self.status != "failed" else "",
             "extractor": self.extractor,
             "seconds": f"{self.seconds:.2f}",
             "detail": self.detail,
@@ -71,6 +83,10 @@ class AuditResult:
     @property
     def flags(self) -> list[Flag]:
         return [f for u in self.units for f in u.flags]
+
+    @property
+    def checks(self) -> list[Flag]:
+        return [f for u in self.units for f in u.checks]
 
     @property
     def failed_files(self) -> set[str]:
@@ -110,18 +126,18 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
     try:
         res: ExtractResult = extractor.extract(unit)
         facts = ground(res.facts, unit)
-        flags = run_checks(facts)
+        rows = run_checks(facts)
     except AuditorError as exc:
         return UnitResult(rel, unit.title, "failed", extractor.name, time.perf_counter() - t0, exc.reason)
-    for f in flags:
+    for f in rows:
         f.file, f.unit = rel, unit.title
-    return UnitResult(
+    result = UnitResult(
         rel,
         unit.title,
-        "flagged" if any(f.severity != Severity.INFO for f in flags) else "ok",
+        "",
         res.extractor,
         time.perf_counter() - t0,
-        flags=flags,
+        checks=rows,
         facts=facts,
         llm_calls=res.llm_calls,
         prompt_tokens=res.prompt_tokens,
@@ -130,6 +146,12 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
         disagreements=res.disagreements,
         detail="；".join(unit.doc.notes),
     )
+    if any(f.severity != Severity.INFO for f in result.flags):
+        result.status = "flagged"
+    else:
+        # "ok" promises that something was verified; a report no check could read says so.
+        result.status = "ok" if result.checked else "unchecked"
+    return result
 
 
 def _failed(rel: str, reason: str, extractor: str) -> UnitResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -17,7 +18,7 @@ from rich.table import Table
 from auditor.audit import UnitResult, discover, iter_audit
 from auditor.errors import AuditorError
 from auditor.extract import ExtractConfig
-from auditor.flags import Severity
+from auditor.flags import Flag, Severity
 from auditor.report import CsvSink
 
 err = Console(stderr=True)
@@ -60,7 +61,7 @@ def _run(path: Path, out: Path, config: ExtractConfig, quiet: bool) -> list[Unit
     ):
         task = progress.add_task("units", total=None)
         for r in iter_audit(path, config, on_total=lambda n: progress.update(task, total=n)):
-            sink.write(r.row(), r.flags)
+            sink.write(r.row(), r.checks)
             results.append(r)
             progress.advance(task)
     return results
@@ -68,17 +69,19 @@ def _run(path: Path, out: Path, config: ExtractConfig, quiet: bool) -> list[Unit
 
 def _summary(results: list[UnitResult], skipped: int, out: Path) -> None:
     table = Table(title="审核结果", show_lines=False)
-    for col in ("文件", "报告", "状态", "错误", "警告"):
+    for col in ("文件", "报告", "状态", "错误", "警告", "已核对"):
         table.add_column(col)
     for r in results:
-        table.add_row(r.file, r.unit[:40], r.status, str(r.errors), str(r.warnings))
+        table.add_row(r.file, r.unit[:40], r.status, str(r.errors), str(r.warnings), str(r.checked))
     err.print(table)
     n_err = sum(r.errors for r in results)
     n_warn = sum(r.warnings for r in results)
-    failed = sum(r.status == "failed" for r in results)
+    status = {s: sum(r.status == s for r in results) for s in ("ok", "flagged", "unchecked", "failed")}
     err.print(
-        f"{len(results)} 份报告，{n_err} 个错误，{n_warn} 个警告，{failed} 份无法读取，"
-        f"{skipped} 个其他文件已跳过。结果：{out / 'flags.csv'}，{out / 'reports.csv'}"
+        f"{len(results)} 份报告：{status['flagged']} 份有问题（{n_err} 个错误，{n_warn} 个警告），"
+        f"{status['ok']} 份核对无误，{status['unchecked']} 份未能核对任何数字，{status['failed']} 份无法读取；"
+        f"{skipped} 个其他文件已跳过。共核对 {sum(r.checked for r in results)} 处。"
+        f"结果：{out / 'flags.csv'}，{out / 'checks.csv'}，{out / 'reports.csv'}"
     )
 
 
@@ -139,8 +142,9 @@ def evaluate(
     labels: Annotated[Path, typer.Argument(help="标注文件（JSONL）")],
     path: Annotated[Path, typer.Argument(help="报告目录")],
     out: Annotated[Path, typer.Option("-o", "--out", help="输出目录")] = Path("out/eval"),
+    as_json: Annotated[bool, typer.Option("--json", help="以JSON输出各项数字（供脚本使用）")] = False,
 ) -> None:
-    """审核PATH并按LABELS评分：列出漏报与误报，最后一行给出数字。"""
+    """审核PATH并按LABELS评分：列出漏报、误报与覆盖率，最后一行给出数字。"""
     from auditor.evaluate import load_labels, score
 
     try:
@@ -149,20 +153,49 @@ def evaluate(
     except AuditorError as exc:
         err.print(f"[red]错误：{exc.reason}[/red]")
         raise typer.Exit(2) from None
-    flags = [f for r in results for f in r.flags]
-    s = score(flags, labelled, {r.file for r in results})
-    for rel in s.missed:
-        typer.echo(f"漏报 {rel['file']} [{rel['kind']}] stated={rel['stated']}: {rel['quote']}")
-    for flag, rel in s.false_alarms:
+    rows = [f for r in results for f in r.checks]
+    s = score(rows, labelled, {r.file for r in results})
+    if as_json:
+        figures = s.figures()
+        figures["missed"] = [_relation(rel) for rel in s.missed]
+        figures["false_alarm_flags"] = [_stray(flag, rel) for flag, rel in s.false_alarms]
+        figures["debatable_flag_list"] = [_stray(flag, rel) for flag, rel in s.debatable]
+        typer.echo(json.dumps(figures, ensure_ascii=False, indent=1))
+    else:
+        for rel in s.missed:
+            typer.echo(f"漏报 {rel['file']} [{rel['kind']}] stated={rel['stated']}: {rel['quote']}")
+        for flag, rel in s.false_alarms:
+            why = f"标注成立: {rel['formula']}" if rel else "无对应标注：误报或漏标"
+            typer.echo(f"误报 {flag.file} {flag.check} stated={flag.stated}: {flag.evidence[:80]} ({why})")
+        for flag, rel in s.debatable:
+            typer.echo(f"存疑 {flag.file} {flag.check} stated={flag.stated}: {flag.evidence[:60]} (标注存疑: {rel['formula']})")
+        for kind, k in sorted(s.kinds.items()):
+            typer.echo(f"覆盖 [{kind}] {k.covered}/{k.holding} = {k.coverage:.2f}")
+        for region, k in sorted(s.regions.items()):
+            typer.echo(f"覆盖 <{region}> {k.covered}/{k.holding} = {k.coverage:.2f}")
         typer.echo(
-            f"误报 {flag.file} {flag.check} stated={flag.stated}: {flag.evidence[:80]} (标注成立: {rel['formula']})"
+            f"contradictions={len(s.contradictions)} found={len(s.found)} recall={s.recall:.2f} "
+            f"false_alarms={len(s.false_alarms)} flags={s.flags} coverage={s.coverage:.2f} "
+            f"covered={s.covered} holding={s.holding}"
         )
-    typer.echo(
-        f"contradictions={len(s.contradictions)} found={len(s.found)} recall={s.recall:.2f} "
-        f"false_alarms={len(s.false_alarms)} flags={s.flags}"
-    )
     if s.missed or s.false_alarms:
         raise typer.Exit(1)
+
+
+def _relation(rel: dict[str, object]) -> dict[str, object]:
+    return {k: rel.get(k) for k in ("file", "kind", "stated", "formula", "quote")}
+
+
+def _stray(flag: Flag, rel: dict[str, object] | None) -> dict[str, object]:
+    return {
+        "file": flag.file,
+        "check": flag.check,
+        "severity": flag.severity.value,
+        "stated": flag.stated,
+        "computed": flag.computed,
+        "evidence": flag.evidence,
+        "relation": rel.get("formula") if rel else None,
+    }
 
 
 def main() -> None:

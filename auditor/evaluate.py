@@ -1,4 +1,4 @@
-"""Scoring flags against labelled relations (../shared/labels convention)."""
+"""Scoring check rows against labelled relations (../shared/labels convention): recall, coverage, stray flags."""
 
 from __future__ import annotations
 
@@ -41,9 +41,13 @@ def overlaps(flag: Flag, relation: dict[str, Any], n: int = 6) -> bool:
     return False
 
 
+def _same_file(flag: Flag, relation: dict[str, Any]) -> bool:
+    return Path(flag.file).name == relation["file"] or Path(flag.file).stem == Path(relation["file"]).stem
+
+
 def matches(flag: Flag, relation: dict[str, Any]) -> bool:
     """Same file, and the flag's stated cell holds the relation's stated number."""
-    if Path(flag.file).name != relation["file"] and Path(flag.file).stem != Path(relation["file"]).stem:
+    if not _same_file(flag, relation):
         return False
     wanted = _numbers(relation["stated"])
     if not wanted:
@@ -52,17 +56,73 @@ def matches(flag: Flag, relation: dict[str, Any]) -> bool:
     return bool(_numbers(flag.stated) & wanted)
 
 
+def points_at(row: Flag, relation: dict[str, Any]) -> bool:
+    """A check row that verified this relation: it matches it and its evidence quotes the relation's text."""
+    return matches(row, relation) and overlaps(row, relation)
+
+
+@dataclass
+class Kind:
+    holding: int = 0
+    covered: int = 0
+
+    @property
+    def coverage(self) -> float:
+        return self.covered / self.holding if self.holding else 1.0
+
+
 @dataclass
 class Score:
     contradictions: list[dict[str, Any]] = field(default_factory=list)
     found: list[dict[str, Any]] = field(default_factory=list)
     missed: list[dict[str, Any]] = field(default_factory=list)
-    false_alarms: list[tuple[Flag, dict[str, Any]]] = field(default_factory=list)
+    # Flags that answer no labelled contradiction nor a debatable relation, with the holding relation they
+    # contradict (None: a flag no relation matches, a false alarm or a missing label).
+    false_alarms: list[tuple[Flag, dict[str, Any] | None]] = field(default_factory=list)
+    debatable: list[tuple[Flag, dict[str, Any]]] = field(default_factory=list)
     flags: int = 0
+    kinds: dict[str, Kind] = field(default_factory=dict)
+    regions: dict[str, Kind] = field(default_factory=dict)
+    uncovered: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def recall(self) -> float:
         return len(self.found) / len(self.contradictions) if self.contradictions else 1.0
+
+    @property
+    def holding(self) -> int:
+        return sum(k.holding for k in self.kinds.values())
+
+    @property
+    def covered(self) -> int:
+        return sum(k.covered for k in self.kinds.values())
+
+    @property
+    def coverage(self) -> float:
+        return self.covered / self.holding if self.holding else 1.0
+
+    def figures(self) -> dict[str, Any]:
+        """The numbers for scripts and the CI floor (`audit eval --json`)."""
+
+        def kinds(d: dict[str, Kind]) -> dict[str, Any]:
+            return {
+                k: {"holding": v.holding, "covered": v.covered, "coverage": round(v.coverage, 4)}
+                for k, v in sorted(d.items())
+            }
+
+        return {
+            "contradictions": len(self.contradictions),
+            "found": len(self.found),
+            "recall": round(self.recall, 4),
+            "false_alarms": len(self.false_alarms),
+            "debatable_flags": len(self.debatable),
+            "flags": self.flags,
+            "holding": self.holding,
+            "covered": self.covered,
+            "coverage": round(self.coverage, 4),
+            "by_kind": kinds(self.kinds),
+            "by_region": kinds(self.regions),
+        }
 
 
 def load_labels(path: Path) -> list[dict[str, Any]]:
@@ -72,25 +132,47 @@ def load_labels(path: Path) -> list[dict[str, Any]]:
         raise ConfigError(f"无法读取标注文件 {path.name}：{exc}") from exc
 
 
-def score(flags: list[Flag], labels: list[dict[str, Any]], files: set[str] | None = None) -> Score:
-    """Recall over `holds: false` relations and false alarms on `holds: true` ones (errors and warnings)."""
-    live = [f for f in flags if f.severity in (Severity.ERROR, Severity.WARNING)]
+def score(rows: list[Flag], labels: list[dict[str, Any]], files: set[str] | None = None) -> Score:
+    """Recall over `holds: false` relations, coverage of `holds: true` ones, and every stray flag.
+
+    `rows` are the check rows of the run (checks.csv); the error and warning rows among them are the flags.
+    """
+    live = [f for f in rows if f.flagged and f.severity in (Severity.ERROR, Severity.WARNING)]
     names = {Path(f).name for f in files} if files is not None else None
     result = Score(flags=len(live))
     labels = [r for r in labels if names is None or r["file"] in names]
-    explained: set[int] = set()
+    answered: set[int] = set()  # flags that answer a contradiction
+    debatable: dict[int, dict[str, Any]] = {}
     for rel in labels:
         hits = [f for f in live if matches(f, rel)]
         if rel.get("holds") is False:
             result.contradictions.append(rel)
             (result.found if hits else result.missed).append(rel)
-        if rel.get("holds") is not True:
-            explained.update(id(f) for f in hits)
-    # A flag that answers a contradiction (or a debatable relation) is not a false alarm even when a
-    # relation that holds happens to state the same number; otherwise it is one when it points at it.
+            answered.update(id(f) for f in hits)
+        elif rel.get("holds") is None:
+            for f in hits:
+                debatable.setdefault(id(f), rel)
+    by_file: dict[str, list[Flag]] = {}
+    for row in rows:
+        by_file.setdefault(Path(row.file).name, []).append(row)
     for rel in labels:
-        if rel.get("holds") is True:
-            result.false_alarms.extend(
-                (f, rel) for f in live if id(f) not in explained and matches(f, rel) and overlaps(f, rel)
-            )
+        if rel.get("holds") is not True:
+            continue
+        covered = any(points_at(r, rel) for r in by_file.get(rel["file"], ()))
+        for bucket in (result.kinds.setdefault(rel["kind"], Kind()),) + (
+            (result.regions.setdefault(rel["where"], Kind()),) if rel.get("where") else ()
+        ):
+            bucket.holding += 1
+            bucket.covered += covered
+        if not covered:
+            result.uncovered.append(rel)
+    for f in live:
+        if id(f) in answered:
+            continue
+        if id(f) in debatable:
+            result.debatable.append((f, debatable[id(f)]))
+            continue
+        holding = next((r for r in labels if r.get("holds") is True and points_at(f, r)), None)
+        result.false_alarms.append((f, holding))
     return result
+

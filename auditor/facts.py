@@ -201,3 +201,19 @@ class Facts(BaseModel):
     statements: list[Statement] = Field(default_factory=list)
     fund_mentions: list[FundMention] = Field(default_factory=list)
     dropped: int = Field(default=0, description="values dropped by grounding")
+
+
+def quantities(obj: object) -> list[Quantity]:
+    """Every Quantity inside a Facts tree (or any model or list of them), in field order."""
+    if isinstance(obj, Quantity):
+        return [obj]
+    if isinstance(obj, list):
+        return [q for item in obj for q in quantities(item)]
+    if isinstance(obj, BaseModel):
+        return [q for name in type(obj).model_fields for q in quantities(getattr(obj, name))]
+    return []
+
+
+def count_values(facts: Facts) -> int:
+    """How many distinct numbers of the report the Facts hold (one number read into two relations counts once)."""
+    return len({(q.evidence.start, q.evidence.end, q.text, q.unit) for q in quantities(facts)})

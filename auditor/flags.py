@@ -1,4 +1,4 @@
-"""Flags: one finding each, the rows of flags.csv."""
+"""Flags and check rows: every relation a check computed, the rows of checks.csv; the failed ones go to flags.csv."""
 
 from __future__ import annotations
 
@@ -16,6 +16,13 @@ class Severity(StrEnum):
         return {"info": 0, "warning": 1, "error": 2}[self.value]
 
 
+class Result(StrEnum):
+    """What a check concluded about one relation: it holds (ok) or it does not (flag)."""
+
+    OK = "ok"
+    FLAG = "flag"
+
+
 FLAG_COLUMNS = (
     "file",
     "unit",
@@ -30,11 +37,16 @@ FLAG_COLUMNS = (
     "start",
     "end",
 )
+# checks.csv: the working paper's ticks, one row per relation computed, pass or fail.
+CHECK_COLUMNS = (*FLAG_COLUMNS, "result", "formula")
 
 
 @dataclass
 class Flag:
-    """A finding of one check in one Unit; `stated`/`computed`/`difference` are display strings."""
+    """One relation a check computed in one Unit; `stated`/`computed`/`difference` are display strings.
+
+    A row whose `result` is ok is a tick in checks.csv; a flag row is also a finding in flags.csv.
+    """
 
     check: str
     severity: Severity
@@ -48,4 +60,16 @@ class Flag:
     page: int | None = None
     file: str = ""
     unit: str = ""
+    result: Result = Result.FLAG
+    formula: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> bool:
+        return self.result == Result.FLAG
+
+    def cell(self, column: str) -> object:
+        """The value of a CSV column; an ok row has no severity (it is not a finding)."""
+        if column == "severity" and not self.flagged:
+            return ""
+        return getattr(self, column)

@@ -8,7 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import IO, Any
 
-from auditor.flags import FLAG_COLUMNS, Flag
+from auditor.flags import CHECK_COLUMNS, FLAG_COLUMNS, Flag
 
 REPORT_COLUMNS = (
     "file",
@@ -16,6 +16,8 @@ REPORT_COLUMNS = (
     "status",
     "errors",
     "warnings",
+    "facts",
+    "checked",
     "extractor",
     "seconds",
     "detail",
@@ -40,33 +42,42 @@ def safe_cell(value: Any) -> str:
 
 
 class CsvSink:
-    """Appends rows to flags.csv and reports.csv and flushes after each report, so a crash loses nothing."""
+    """Appends rows to flags.csv, checks.csv and reports.csv and flushes after each report, so a crash loses nothing."""
 
     def __init__(self, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.flags_path = out_dir / "flags.csv"
+        self.checks_path = out_dir / "checks.csv"
         self.reports_path = out_dir / "reports.csv"
-        self._flags: IO[str] = self.flags_path.open("w", encoding="utf-8-sig", newline="")
-        self._reports: IO[str] = self.reports_path.open("w", encoding="utf-8-sig", newline="")
-        self._fw = csv.writer(self._flags)
-        self._rw = csv.writer(self._reports)
-        self._fw.writerow(FLAG_COLUMNS)
-        self._rw.writerow(REPORT_COLUMNS)
+        self._files: list[IO[str]] = []
+        self._fw = self._open(self.flags_path, FLAG_COLUMNS)
+        self._cw = self._open(self.checks_path, CHECK_COLUMNS)
+        self._rw = self._open(self.reports_path, REPORT_COLUMNS)
         self._flush()
 
-    def _flush(self) -> None:
-        self._flags.flush()
-        self._reports.flush()
+    def _open(self, path: Path, columns: tuple[str, ...]) -> Any:
+        fh = path.open("w", encoding="utf-8-sig", newline="")
+        self._files.append(fh)
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        return writer
 
-    def write(self, report_row: dict[str, Any], flags: list[Flag]) -> None:
-        for f in flags:
-            self._fw.writerow([safe_cell(getattr(f, c)) for c in FLAG_COLUMNS])
+    def _flush(self) -> None:
+        for fh in self._files:
+            fh.flush()
+
+    def write(self, report_row: dict[str, Any], checks: list[Flag]) -> None:
+        """One report's rows: every check to checks.csv, the flagged ones to flags.csv, its summary to reports.csv."""
+        for f in checks:
+            self._cw.writerow([safe_cell(f.cell(c)) for c in CHECK_COLUMNS])
+            if f.flagged:
+                self._fw.writerow([safe_cell(f.cell(c)) for c in FLAG_COLUMNS])
         self._rw.writerow([safe_cell(report_row.get(c, "")) for c in REPORT_COLUMNS])
         self._flush()
 
     def close(self) -> None:
-        self._flags.close()
-        self._reports.close()
+        for fh in self._files:
+            fh.close()
 
     def __enter__(self) -> CsvSink:
         return self

@@ -48,7 +48,7 @@ def _flags(case: Path) -> list[str]:
     if facts_file.exists():
         unit = split(load(case))[0]
         facts = ground(Facts.model_validate(json.loads(facts_file.read_text(encoding="utf-8"))), unit)
-        return [f.check for f in run_checks(facts)]
+        return [f.check for f in run_checks(facts) if f.flagged]
     return [f.check for f in audit_path(case).flags]
 
 

@@ -55,8 +55,15 @@ def test_reports_csv_has_one_row_per_unit(seed_run: tuple[subprocess.CompletedPr
     per_file = {}
     for r in rows:
         per_file[r["file"]] = per_file.get(r["file"], 0) + 1
-        assert r["status"] in {"ok", "flagged"}
         assert r["extractor"] == "rules"
+        # ok and flagged promise that something was checked; the cover letters state no checkable number.
+        if r["status"] == "unchecked":
+            assert r["checked"] == "0" and not r["unit"].startswith("附件"), r
+        else:
+            assert r["status"] in {"ok", "flagged"} and int(r["checked"]) > 0 and int(r["facts"]) > 0, r
+    assert [r["status"] for r in rows if r["file"].startswith(("002", "004"))] == [
+        "unchecked", "ok", "flagged", "ok", "unchecked", "flagged"
+    ]
     # 002 bundles a cover letter and three 附件; 003 three 自评表; 004 a cover letter and the report.
     assert per_file == {
         "000_76de77d70b614fce.txt": 1,
@@ -98,3 +105,33 @@ def test_the_console_script_is_installed() -> None:
     assert exe is not None, "pip install -e . should install the audit command"
     proc = subprocess.run([exe, "--help"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and "--fail-on" in proc.stdout
+
+
+def test_every_flag_has_its_flag_row_in_checks_csv(seed_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    _, out = seed_run
+    checks = read_csv(out / "checks.csv")
+    assert list(checks[0]) == [*read_csv(out / "flags.csv")[0].keys(), "result", "formula"]
+    flagged = [{k: v for k, v in r.items() if k not in ("result", "formula")} for r in checks if r["result"] == "flag"]
+    assert flagged == read_csv(out / "flags.csv")
+    assert {r["result"] for r in checks} == {"ok", "flag"}
+    for r in checks:
+        assert r["formula"] and r["message"], r
+        # A tick is not a finding: it carries no severity.
+        assert (r["severity"] == "") == (r["result"] == "ok"), r
+
+
+def test_checked_counts_the_rows_of_checks_csv(seed_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    _, out = seed_run
+    per_unit: dict[tuple[str, str], int] = {}
+    for r in read_csv(out / "checks.csv"):
+        per_unit[(r["file"], r["unit"])] = per_unit.get((r["file"], r["unit"]), 0) + 1
+    for r in read_csv(out / "reports.csv"):
+        assert int(r["checked"]) == per_unit.get((r["file"], r["unit"]), 0), r
+
+
+def test_passed_checks_are_the_arithmetic_that_holds(seed_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    _, out = seed_run
+    ticks = {(r["file"], r["check"], r["stated"], r["computed"]) for r in read_csv(out / "checks.csv") if r["result"] == "ok"}
+    # Hand-checked relations of seed 000: 465.41 ÷ (77.40 + 437) = 90.48%; 77.40 + 437 − 465.41 = 48.99.
+    assert ("000_76de77d70b614fce.txt", "EXEC_RATE", "90.48%", "90.48%") in ticks
+    assert ("000_76de77d70b614fce.txt", "BALANCE", "48.99", "48.99") in ticks

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from auditor.facts import Evidence, Quantity
-from auditor.flags import Flag, Severity
+from auditor.flags import Flag, Result, Severity
 from auditor.intervals import Interval
 
 
@@ -36,8 +36,11 @@ def make_flag(
     computed: str,
     difference: str,
     evidence: list[Evidence | None],
+    *,
+    formula: str = "",
+    ok: bool = False,
 ) -> Flag:
-    """A Flag whose location is the first evidence; all quotes go to the evidence cell."""
+    """A check row located at the first evidence, all quotes in its evidence cell; `ok` makes it a tick, not a flag."""
     evs = [e for e in evidence if e is not None and e.quote]
     seen: list[str] = []
     for e in evs:
@@ -56,6 +59,8 @@ def make_flag(
         start=first.start if first else None,
         end=first.end if first else None,
         page=first.page if first else None,
+        result=Result.OK if ok else Result.FLAG,
+        formula=formula,
     )
 
 

@@ -41,30 +41,32 @@ def check(facts: Facts) -> Iterator[Flag]:
         if f.balance is not None and f.spent is not None and avail is not None:
             unit = f.balance.unit
             comp = avail[0] - iv(f.spent, unit)
-            if not consistent(f.balance, comp):
-                dec = max(f.balance.decimals, decimals_in(f.spent, unit))
-                yield make_flag(
-                    "BALANCE",
-                    Severity.ERROR,
-                    f"{f.name}结余写为{f.balance.shown()}，按{avail[1]}−支出{f.spent.shown()}计算为"
-                    f"{computed_text(comp, dec)}{f.balance.unit}",
-                    f.balance,
-                    computed_text(comp, dec),
-                    diff_text(f.balance, comp, dec),
-                    [f.balance.evidence, f.spent.evidence],
-                )
+            dec = max(f.balance.decimals, decimals_in(f.spent, unit))
+            yield make_flag(
+                "BALANCE",
+                Severity.ERROR,
+                f"{f.name}结余写为{f.balance.shown()}，按{avail[1]}−支出{f.spent.shown()}计算为"
+                f"{computed_text(comp, dec)}{f.balance.unit}",
+                f.balance,
+                computed_text(comp, dec),
+                diff_text(f.balance, comp, dec),
+                [f.balance.evidence, f.spent.evidence],
+                formula=f"{avail[1]}−支出{f.spent.shown()}",
+                ok=consistent(f.balance, comp),
+            )
         if f.closing_balance is not None and f.prior_balance is not None and f.balance is not None:
             unit = f.closing_balance.unit
             comp = iv(f.prior_balance, unit) + iv(f.balance, unit)
-            if not consistent(f.closing_balance, comp):
-                dec = max(decimals_in(f.prior_balance, unit), decimals_in(f.balance, unit))
-                yield make_flag(
-                    "BALANCE",
-                    Severity.ERROR,
-                    f"{f.name}年末滚存结余写为{f.closing_balance.shown()}，按上年结余{f.prior_balance.shown()}"
-                    f"+本年结余{f.balance.shown()}计算为{computed_text(comp, dec)}{f.closing_balance.unit}",
-                    f.closing_balance,
-                    computed_text(comp, dec),
-                    diff_text(f.closing_balance, comp, dec),
-                    [f.closing_balance.evidence, f.prior_balance.evidence, f.balance.evidence],
-                )
+            dec = max(decimals_in(f.prior_balance, unit), decimals_in(f.balance, unit))
+            yield make_flag(
+                "BALANCE",
+                Severity.ERROR,
+                f"{f.name}年末滚存结余写为{f.closing_balance.shown()}，按上年结余{f.prior_balance.shown()}"
+                f"+本年结余{f.balance.shown()}计算为{computed_text(comp, dec)}{f.closing_balance.unit}",
+                f.closing_balance,
+                computed_text(comp, dec),
+                diff_text(f.closing_balance, comp, dec),
+                [f.closing_balance.evidence, f.prior_balance.evidence, f.balance.evidence],
+                formula=f"上年结余{f.prior_balance.shown()}+本年结余{f.balance.shown()}",
+                ok=consistent(f.closing_balance, comp),
+            )

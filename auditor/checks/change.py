@@ -29,8 +29,6 @@ def check(facts: Facts) -> Iterator[Flag]:
             comp = delta
             formula = f"{c.after.shown()}−{c.before.shown()}"
             unit = c.change.unit
-        if consistent(c.change, comp):
-            continue
         dec = c.change.decimals
         yield make_flag(
             "CHANGE",
@@ -40,4 +38,6 @@ def check(facts: Facts) -> Iterator[Flag]:
             computed_text(comp, dec) + ("%" if unit == "%" else ""),
             diff_text(c.change, comp, dec),
             [c.change.evidence],
+            formula=formula + ("×100%" if unit == "%" else ""),
+            ok=consistent(c.change, comp),
         )

@@ -28,4 +28,5 @@ def check(facts: Facts) -> Iterator[Flag]:
             "未及时",
             "",
             [timely.evidence, s.evidence],
+            formula="同一行既称及时又承认未及时",
         )

@@ -56,7 +56,7 @@ def check(facts: Facts) -> Iterator[Flag]:
             ("分值", p.max_score, t.max_score),
             ("得分", p.score if not p.not_applicable else p.max_score, t.score),
         ):
-            if pq is None or tq is None or pq.interval.intersects(tq.interval):
+            if pq is None or tq is None:
                 continue
             yield make_flag(
                 "DUPLICATE",
@@ -66,6 +66,8 @@ def check(facts: Facts) -> Iterator[Flag]:
                 tq.text,
                 str(pq.value - tq.value),
                 [pq.evidence, tq.evidence],
+                formula=f"正文{pq.text} = 表格{tq.text}",
+                ok=pq.interval.intersects(tq.interval),
             )
 
 
@@ -98,17 +100,21 @@ def _funds(facts: Facts) -> Iterator[Flag]:
                 continue  # nothing ties the two passages to one fund
             for f in _FLOW_FIELDS:
                 pair = _pair(a, b, f)
-                if pair is None or pair[0].interval.intersects(pair[1].interval):
+                if pair is None:
                     continue
                 qa, qb = pair
+                same = qa.interval.intersects(qb.interval)
                 yield make_flag(
                     "DUPLICATE",
                     Severity.ERROR,
-                    f"“{qa.label}”先写为{qa.shown()}，后又写为{qb.shown()}（两处其余数字一致）",
+                    f"“{qa.label}”先写为{qa.shown()}，后又写为{qb.shown()}"
+                    + ("，两处一致" if same else "（两处其余数字一致）"),
                     qb,
                     qa.text,
                     str(qb.value - qa.value),
                     [qb.evidence, qa.evidence],
+                    formula=f"{qa.shown()} = {qb.shown()}",
+                    ok=same,
                 )
 
 
@@ -124,7 +130,7 @@ def _table_vs_prose(facts: Facts) -> Iterator[Flag]:
         for p in prose:
             for tf, pf, what in _TABLE_VS_PROSE:
                 qt, qp = getattr(t, tf), getattr(p, pf)
-                if qt is None or qp is None or qt.unit != qp.unit or qt.interval.intersects(qp.interval):
+                if qt is None or qp is None or qt.unit != qp.unit:
                     continue
                 yield make_flag(
                     "DUPLICATE",
@@ -134,6 +140,8 @@ def _table_vs_prose(facts: Facts) -> Iterator[Flag]:
                     written(qt),
                     str(qp.value - qt.value),
                     [qp.evidence, qt.evidence],
+                    formula=f"正文{qp.shown()} = 表格{qt.shown()}",
+                    ok=qt.interval.intersects(qp.interval),
                 )
 
 

@@ -50,13 +50,28 @@ def check(facts: Facts) -> Iterator[Flag]:
         bases = [x for x in bases if x[4] is not None]
         if not bases:
             continue
-        if any(consistent(rate, c) for k, _s, _b, _d, c in bases if k in {"full", "current"}):
+        dec = rate.decimals
+        fits = next(((s, d, c) for k, s, _b, d, c in bases if k in {"full", "current"} and consistent(rate, c)), None)
+        if fits is not None:
+            spent, desc, comp = fits
+            assert comp is not None
+            yield make_flag(
+                "EXEC_RATE",
+                Severity.ERROR,
+                f"{f.name}预算执行率写为{rate.text}%，按支出{spent.shown()}÷{desc}计算为{computed_text(comp, dec)}%",
+                rate,
+                computed_text(comp, dec) + "%",
+                diff_text(rate, comp, dec),
+                [rate.evidence, spent.evidence],
+                formula=f"{spent.shown()}÷{desc}×100%",
+                ok=True,
+            )
             continue
         _kind, spent, _b, desc, comp = bases[0]
         assert comp is not None
         evidence = [rate.evidence, spent.evidence]
+        formula = f"{spent.shown()}÷{desc}×100%"
         narrow = next((x for x in bases if x[0] == "narrow" and consistent(rate, x[4])), None)
-        dec = rate.decimals
         if narrow is not None:
             yield make_flag(
                 "EXEC_RATE",
@@ -67,6 +82,7 @@ def check(facts: Facts) -> Iterator[Flag]:
                 computed_text(comp, dec) + "%",
                 diff_text(rate, comp, dec),
                 evidence,
+                formula=formula,
             )
             continue
         others = "；".join(
@@ -81,4 +97,5 @@ def check(facts: Facts) -> Iterator[Flag]:
             computed_text(comp, dec) + "%",
             diff_text(rate, comp, dec),
             evidence,
+            formula=formula,
         )

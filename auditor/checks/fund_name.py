@@ -27,6 +27,7 @@ def check(facts: Facts) -> Iterator[Flag]:
                 facts.fund,
                 "",
                 [m.amount.evidence],
+                formula=f"资金属{other} ≠ {own}",
             )
 
     seen: set[str] = set()
@@ -44,6 +45,7 @@ def check(facts: Facts) -> Iterator[Flag]:
             facts.fund,
             "",
             [q.evidence],
+            formula=f"评分项属{other} ≠ {own}",
         )
 
 

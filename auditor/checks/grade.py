@@ -45,9 +45,10 @@ def check(facts: Facts) -> Iterator[Flag]:
         bands = r.bands or DEFAULT_BANDS
         grade = _CANON.get(r.grade, r.grade)
         fits = [b for b in bands if _in(b, r.score.value)]
-        if not fits or any(_CANON.get(b.grade, b.grade) == grade for b in fits):
+        if not fits:
             continue
-        band = fits[0]
+        band = next((b for b in fits if _CANON.get(b.grade, b.grade) == grade), fits[0])
+        ok = _CANON.get(band.grade, band.grade) == grade
         src = "报告所列" if r.bands else "默认（90/80/60）"
         yield make_flag(
             "GRADE",
@@ -57,4 +58,6 @@ def check(facts: Facts) -> Iterator[Flag]:
             band.grade,
             "",
             [r.grade_evidence, r.score.evidence],
+            formula=f"{band.low} ≤ {r.score.text} {'≤' if band.high_inclusive else '<'} {band.high} → {band.grade}",
+            ok=ok,
         )

@@ -18,4 +18,5 @@ def check(facts: Facts) -> Iterator[Flag]:
             severity=Severity.INFO,
             message=f"{facts.dropped}个抽取值因原文中找不到其引文或数字而被舍弃，未用于任何核对",
             stated=str(facts.dropped),
+            formula="抽取值须逐字出现在原文中",
         )

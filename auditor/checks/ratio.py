@@ -23,8 +23,6 @@ def check(facts: Facts) -> Iterator[Flag]:
             continue
         if r.complement:
             comp = Interval.exact(100) - comp
-        if consistent(r.rate, comp):
-            continue
         num = "+".join(q.shown() for q in r.numerator)
         den = "+".join(q.shown() for q in r.denominator)
         dec = r.rate.decimals
@@ -37,4 +35,6 @@ def check(facts: Facts) -> Iterator[Flag]:
             computed_text(comp, dec) + "%",
             diff_text(r.rate, comp, dec),
             [r.rate.evidence, *(q.evidence for q in r.numerator), *(q.evidence for q in r.denominator)],
+            formula=f"{formula}×100%",
+            ok=consistent(r.rate, comp),
         )

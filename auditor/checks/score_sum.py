@@ -45,38 +45,40 @@ def _walk(node: ScoreNode) -> Iterator[Flag]:
         maxes = [effective_max(c) for c in kids]
         if node.max_score is not None and all(m is not None for m in maxes):
             comp = total([m for m in maxes if m is not None])
-            if not consistent(node.max_score, comp):
-                dec = _dec([node.max_score, *(c.max_score for c in kids)])
-                parts = "+".join(c.max_score.text if c.max_score else "?" for c in kids)
-                yield make_flag(
-                    "SCORE_SUM",
-                    Severity.ERROR,
-                    f"{where}中“{node.name}”分值写为{node.max_score.text}分，下级指标分值{parts}合计为"
-                    f"{computed_text(comp, dec)}分",
-                    node.max_score,
-                    computed_text(comp, dec),
-                    diff_text(node.max_score, comp, dec),
-                    [node.max_score.evidence, *(c.max_score.evidence for c in kids if c.max_score)],
-                )
+            dec = _dec([node.max_score, *(c.max_score for c in kids)])
+            parts = "+".join(c.max_score.text if c.max_score else "?" for c in kids)
+            yield make_flag(
+                "SCORE_SUM",
+                Severity.ERROR,
+                f"{where}中“{node.name}”分值写为{node.max_score.text}分，下级指标分值{parts}合计为"
+                f"{computed_text(comp, dec)}分",
+                node.max_score,
+                computed_text(comp, dec),
+                diff_text(node.max_score, comp, dec),
+                [node.max_score.evidence, *(c.max_score.evidence for c in kids if c.max_score)],
+                formula=f"{parts} = {node.max_score.text}",
+                ok=consistent(node.max_score, comp),
+            )
         scores = [effective_score(c) for c in kids]
         if node.score is not None and all(s is not None for s in scores):
             comp = total([s for s in scores if s is not None])
-            if not consistent(node.score, comp):
-                dec = _dec([node.score, *(c.score for c in kids)])
-                parts = "+".join(
-                    c.score.text if c.score else computed_text(s, dec)  # type: ignore[arg-type]
-                    for c, s in zip(kids, scores, strict=True)
-                )
-                yield make_flag(
-                    "SCORE_SUM",
-                    Severity.ERROR,
-                    f"{where}中“{node.name}”得分写为{node.score.text}分，下级指标得分{parts}合计为"
-                    f"{computed_text(comp, dec)}分",
-                    node.score,
-                    computed_text(comp, dec),
-                    diff_text(node.score, comp, dec),
-                    [node.score.evidence, *(c.score.evidence for c in kids if c.score)],
-                )
+            dec = _dec([node.score, *(c.score for c in kids)])
+            parts = "+".join(
+                c.score.text if c.score else computed_text(s, dec)  # type: ignore[arg-type]
+                for c, s in zip(kids, scores, strict=True)
+            )
+            yield make_flag(
+                "SCORE_SUM",
+                Severity.ERROR,
+                f"{where}中“{node.name}”得分写为{node.score.text}分，下级指标得分{parts}合计为"
+                f"{computed_text(comp, dec)}分",
+                node.score,
+                computed_text(comp, dec),
+                diff_text(node.score, comp, dec),
+                [node.score.evidence, *(c.score.evidence for c in kids if c.score)],
+                formula=f"{parts} = {node.score.text}",
+                ok=consistent(node.score, comp),
+            )
     for c in kids:
         yield from _walk(c)
 
@@ -87,17 +89,18 @@ def _table_totals(facts: Facts) -> Iterator[Flag]:
         if s.total.unit != "分" or not s.parts:
             continue
         comp = total([p.interval for p in s.parts])
-        if consistent(s.total, comp):
-            continue
         dec = _dec([s.total, *s.parts])
+        parts = "+".join(p.text for p in s.parts)
         yield make_flag(
             "SCORE_SUM",
             Severity.ERROR,
-            f"{s.label}写为{s.total.text}分，各项{'+'.join(p.text for p in s.parts)}合计为{computed_text(comp, dec)}分",
+            f"{s.label}写为{s.total.text}分，各项{parts}合计为{computed_text(comp, dec)}分",
             s.total,
             computed_text(comp, dec),
             diff_text(s.total, comp, dec),
             [s.total.evidence],
+            formula=f"{parts} = {s.total.text}",
+            ok=consistent(s.total, comp),
         )
 
 
@@ -109,8 +112,8 @@ def check(facts: Facts) -> Iterator[Flag]:
     totals = list({(f.stated, f.computed): f for f in _totals(facts)}.values())
     yield from totals
     # One slip seen from two sides (the total score and the table's 合计 row) is one finding.
-    seen = {(f.stated, f.computed) for f in totals}
-    yield from (f for f in _table_totals(facts) if (f.stated, f.computed) not in seen)
+    seen = {(f.stated, f.computed) for f in totals if f.flagged}
+    yield from (f for f in _table_totals(facts) if not (f.flagged and (f.stated, f.computed) in seen))
 
 
 def _totals(facts: Facts) -> Iterator[Flag]:
@@ -124,8 +127,6 @@ def _totals(facts: Facts) -> Iterator[Flag]:
             if total([m for m in maxes if m is not None]).mid != Decimal(100):
                 continue
             comp = total([s for s in scores if s is not None])
-            if consistent(rating.score, comp):
-                continue
             dec = rating.score.decimals
             parts = "+".join(computed_text(s, dec) for s in scores if s is not None)
             yield make_flag(
@@ -136,4 +137,6 @@ def _totals(facts: Facts) -> Iterator[Flag]:
                 computed_text(comp, dec),
                 diff_text(rating.score, comp, dec),
                 [rating.score.evidence],
+                formula=f"{parts} = {rating.score.text}",
+                ok=consistent(rating.score, comp),
             )

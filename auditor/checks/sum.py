@@ -26,10 +26,9 @@ def check(facts: Facts) -> Iterator[Flag]:
             continue
         seen.add(key)
         stated, comp = scaled[0], total(scaled[1:])
-        if stated.intersects(comp):
-            continue
-        if not s.exhaustive and comp.hi < stated.lo:
-            continue  # a partial list may leave items out
+        # A partial list may leave items out: parts that stay below the total are consistent with it.
+        partial = not s.exhaustive and comp.hi < stated.lo
+        ok = stated.intersects(comp) or partial
         # Show the computed sum in the total's own unit.
         factor = (s.total.interval.hi - s.total.interval.lo) / (stated.hi - stated.lo) if stated.hi != stated.lo else 1
         comp = comp.scale(factor)
@@ -38,9 +37,12 @@ def check(facts: Facts) -> Iterator[Flag]:
         yield make_flag(
             "SUM",
             Severity.ERROR,
-            f"{s.label}写为{s.total.shown()}，各分项{parts}合计为{computed_text(comp, dec)}{s.total.unit}",
+            f"{s.label}写为{s.total.shown()}，各分项{parts}合计为{computed_text(comp, dec)}{s.total.unit}"
+            + ("（所列分项未必完整）" if partial else ""),
             s.total,
             computed_text(comp, dec),
             diff_text(s.total, comp, dec),
             [s.total.evidence, *(p.evidence for p in s.parts)],
+            formula=f"{parts} {'≤' if partial else '='} {s.total.text}",
+            ok=ok,
         )

@@ -36,11 +36,6 @@ def missed(ind: Indicator) -> bool:
         if t.value == 0:
             return ai.lo > 0
         return ai.hi < ti.lo
-    if ind.op == "=" and t.unit:
-        # "100%" or "0人" written without ≥/≤: a rate or count short of it is a miss, a zero target is exceeded.
-        if t.value == 0:
-            return ai.lo > 0
-        return ai.hi < ti.lo
     if ind.op == "range" and ind.target_high is not None:
         return ai.hi < ti.lo or ai.lo > ind.target_high.value
     return False
@@ -54,15 +49,47 @@ def explained(ind: Indicator) -> bool:
     return bool(reason) and not re.fullmatch(r"(?:无|/|-|—)[。.]?", reason)
 
 
+def _comparable(ind: Indicator) -> bool:
+    """Target and actual are numbers of one unit with an operator the check can decide."""
+    t, a = ind.target, ind.actual
+    if t is None or a is None or ind.op == "text":
+        return False
+    if t.unit and a.unit and t.unit != a.unit:
+        return False
+    return not (ind.op == "=" and not t.unit) and not (ind.op == "range" and ind.target_high is None)
+
+
+def _target_text(ind: Indicator) -> str:
+    assert ind.target is not None
+    if ind.op == "range" and ind.target_high is not None:
+        return f"{ind.target.text}–{ind.target_high.text}{ind.target.unit}"
+    return f"{_OPS.get(ind.op, ind.op)}{ind.target.text}{ind.target.unit}"
+
+
 @register("TARGET", Severity.WARNING)
 def check(facts: Facts) -> Iterator[Flag]:
     """A missed indicator with full marks, an empty 未完成原因, or a report that claims no deviation."""
     for ind in facts.indicators:
-        if not missed(ind):
+        if not _comparable(ind):
             continue
         assert ind.target is not None and ind.actual is not None
-        why: list[str] = []
+        target = _target_text(ind)
         evidence = [ind.actual.evidence, ind.evidence]
+        formula = f"{ind.actual.text}{ind.actual.unit} {target}"
+        if not missed(ind):
+            yield make_flag(
+                "TARGET",
+                Severity.WARNING,
+                f"指标“{ind.name}”目标{target}，实际完成{ind.actual.text}{ind.actual.unit}，已达标",
+                ind.actual,
+                target,
+                "",
+                evidence,
+                formula=formula,
+                ok=True,
+            )
+            continue
+        why: list[str] = []
         if ind.score is not None and ind.max_score is not None and ind.score.value >= ind.max_score.value:
             why.append(f"仍得满分{ind.score.text}分")
         if ind.claimed_met:
@@ -73,17 +100,23 @@ def check(facts: Facts) -> Iterator[Flag]:
         if facts.claims and not ind.claimed_met and not explained(ind):
             why.append("报告称“" + " ".join(facts.claims[0].evidence.quote.split()) + "”")
             evidence.append(facts.claims[0].evidence)
-        if not why:
-            continue
-        target = f"{_OPS.get(ind.op, ind.op)}{ind.target.text}{ind.target.unit}"
-        if ind.op == "range" and ind.target_high is not None:
-            target = f"{ind.target.text}–{ind.target_high.text}{ind.target.unit}"
+        if why:
+            message = "未达标，但" + "；".join(why)
+        else:
+            acknowledged = []
+            if ind.score is not None and ind.max_score is not None:
+                acknowledged.append(f"得分{ind.score.text}分低于分值{ind.max_score.text}分")
+            if explained(ind):
+                acknowledged.append("已说明原因")
+            message = "未达标" + ("，" + "，".join(acknowledged) if acknowledged else "")
         yield make_flag(
             "TARGET",
             Severity.WARNING,
-            f"指标“{ind.name}”目标{target}，实际完成{ind.actual.text}{ind.actual.unit}，未达标，但" + "；".join(why),
+            f"指标“{ind.name}”目标{target}，实际完成{ind.actual.text}{ind.actual.unit}，{message}",
             ind.actual,
             target,
             "",
             evidence,
+            formula=formula,
+            ok=not why,
         )
