@@ -168,7 +168,9 @@ def evaluate(
             why = f"标注成立: {rel['formula']}" if rel else "无对应标注：误报或漏标"
             typer.echo(f"误报 {flag.file} {flag.check} stated={flag.stated}: {flag.evidence[:80]} ({why})")
         for flag, rel in s.debatable:
-            typer.echo(f"存疑 {flag.file} {flag.check} stated={flag.stated}: {flag.evidence[:60]} (标注存疑: {rel['formula']})")
+            typer.echo(
+                f"存疑 {flag.file} {flag.check} stated={flag.stated}: {flag.evidence[:60]} (标注存疑: {rel['formula']})"
+            )
         for kind, k in sorted(s.kinds.items()):
             typer.echo(f"覆盖 [{kind}] {k.covered}/{k.holding} = {k.coverage:.2f}")
         for region, k in sorted(s.regions.items()):

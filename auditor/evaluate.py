@@ -175,4 +175,3 @@ def score(rows: list[Flag], labels: list[dict[str, Any]], files: set[str] | None
         holding = next((r for r in labels if r.get("holds") is True and points_at(f, r)), None)
         result.false_alarms.append((f, holding))
     return result
-

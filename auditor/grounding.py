@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from auditor.facts import Evidence, Facts, Quantity, SumClaim
+from auditor.normalize import normalized
 from auditor.numbers import canonical, fold, parse, squeeze
 from auditor.units import Unit
 
@@ -54,8 +55,9 @@ def _number_in(text: str, quote: str) -> bool:
     spaced = re.sub(r"(?<=\d),(?=\d{3})", "", fold(quote))
     spaced = re.sub(r"\s+", " ", spaced)
     pattern = rf"(?<![\d.]){num}(?!\d|\.\d)"
-    # Whitespace separates cells, so try it kept first; squeezed text joins numbers split by stray spaces.
-    return re.search(pattern, spaced) is not None or re.search(pattern, squeeze(quote)) is not None
+    # Whitespace separates cells, so try it kept first; squeezed text joins numbers split by stray spaces;
+    # the normalised quote is what the readers read (一百万元 is 100万元 there).
+    return any(re.search(pattern, s) is not None for s in (spaced, squeeze(quote), normalized(quote)))
 
 
 _RAW_NUM = re.compile(r"[-−]?[0-9０-９][0-9０-９,，．.\s]*")

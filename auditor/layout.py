@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from auditor.normalize import normalize as normal_text
+
 # A line that starts a new numbered item, heading or list entry: never glued to the line before.
 _STARTER = re.compile(
     r"^\s*(?:#+|[-*•]\s|[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．](?!\d)"
@@ -77,38 +79,9 @@ class Table:
 Block = Para | Table
 
 
-# Rewrites that undo what converters do to a text (LaTeX from PDF-to-markdown tools, bold
-# markers, digits split by a stray space in a PDF text layer). Each output char keeps the
-# document offset of what it replaces, so quotes still come from the original text.
-_REWRITES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\\geq?\b|\\ge(?=\s|\d|\$)"), "≥"),
-    (re.compile(r"\\leq?\b|\\le(?=\s|\d|\$)"), "≤"),
-    (re.compile(r"\\%"), "%"),
-    (re.compile(r"\\times\b"), "×"),
-    (re.compile(r"\$"), ""),
-    (re.compile(r"\*\*"), ""),
-    (re.compile(r"(?<=\d) (?=\d{3}(?:\.\d+)?\s*(?:亿元|万元|元|万人|人次|人|%|家|个|户|笔))"), ""),
-    (re.compile(r"(?<=\d\.) (?=\d)|(?<=\d) (?=\.\d)"), ""),
-]
-
-
 def normalize(span: Span) -> Span:
-    """Apply the converter-artefact rewrites, keeping the offset map."""
-    text, offs = span.text, span.offs
-    for pattern, repl in _REWRITES:
-        if not pattern.search(text):
-            continue
-        out, out_offs, pos = [], [], 0
-        for m in pattern.finditer(text):
-            out.append(text[pos : m.start()])
-            out_offs.extend(offs[pos : m.start()])
-            out.append(repl)
-            out_offs.extend([offs[m.start()]] * len(repl))
-            pos = m.end()
-        out.append(text[pos:])
-        out_offs.extend(offs[pos:])
-        text, offs = "".join(out), out_offs
-    return Span(text, offs)
+    """The span as readers read it (simplified, ASCII digits, Arabic numerals), keeping the offset map."""
+    return Span(*normal_text(span.text, span.offs))
 
 
 def _span(text: str, base: int, a: int, b: int) -> Span:

@@ -36,12 +36,14 @@ def test_realdev_figures_equal_the_committed_ones(tmp_path: Path) -> None:
     for key, higher_is_better in (("found", True), ("covered", True), ("false_alarms", False)):
         g, w = got[key], want[key]
         if g != w:
-            ((better if (g > w) == higher_is_better else worse)).append(f"{key}: {w} -> {g}")
+            (better if (g > w) == higher_is_better else worse).append(f"{key}: {w} -> {g}")
     for region, fig in want["by_region"].items():
         g = got["by_region"].get(region, {}).get("covered", 0)
         if g != fig["covered"]:
             (better if g > fig["covered"] else worse).append(f"{region} covered: {fig['covered']} -> {g}")
-    stray = "\n".join(f"  {f['file']} {f['check']} {f['stated']}: {f['evidence'][:60]}" for f in got["false_alarm_flags"])
+    stray = "\n".join(
+        f"  {f['file']} {f['check']} {f['stated']}: {f['evidence'][:60]}" for f in got["false_alarm_flags"]
+    )
     assert not worse, "worse on the real corpus: " + "; ".join(worse) + "\n" + stray
     assert not better, "better on the real corpus: raise fixtures/realdev/figures.json: " + "; ".join(better)
 

@@ -62,7 +62,12 @@ def test_reports_csv_has_one_row_per_unit(seed_run: tuple[subprocess.CompletedPr
         else:
             assert r["status"] in {"ok", "flagged"} and int(r["checked"]) > 0 and int(r["facts"]) > 0, r
     assert [r["status"] for r in rows if r["file"].startswith(("002", "004"))] == [
-        "unchecked", "ok", "flagged", "ok", "unchecked", "flagged"
+        "unchecked",
+        "ok",
+        "flagged",
+        "ok",
+        "unchecked",
+        "flagged",
     ]
     # 002 bundles a cover letter and three 附件; 003 three 自评表; 004 a cover letter and the report.
     assert per_file == {
@@ -131,7 +136,9 @@ def test_checked_counts_the_rows_of_checks_csv(seed_run: tuple[subprocess.Comple
 
 def test_passed_checks_are_the_arithmetic_that_holds(seed_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     _, out = seed_run
-    ticks = {(r["file"], r["check"], r["stated"], r["computed"]) for r in read_csv(out / "checks.csv") if r["result"] == "ok"}
+    ticks = {
+        (r["file"], r["check"], r["stated"], r["computed"]) for r in read_csv(out / "checks.csv") if r["result"] == "ok"
+    }
     # Hand-checked relations of seed 000: 465.41 ÷ (77.40 + 437) = 90.48%; 77.40 + 437 − 465.41 = 48.99.
     assert ("000_76de77d70b614fce.txt", "EXEC_RATE", "90.48%", "90.48%") in ticks
     assert ("000_76de77d70b614fce.txt", "BALANCE", "48.99", "48.99") in ticks

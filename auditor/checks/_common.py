@@ -12,7 +12,8 @@ from auditor.intervals import Interval
 def fmt(value: Decimal, decimals: int) -> str:
     """A Decimal shown with `decimals` places, rounding half up as reports do."""
     q = Decimal(1).scaleb(-decimals)
-    return str(value.quantize(q, rounding=ROUND_HALF_UP))
+    out = value.quantize(q, rounding=ROUND_HALF_UP)
+    return str(out.copy_abs() if out.is_zero() else out)  # no "-0.00"
 
 
 def computed_text(iv: Interval, decimals: int) -> str:

@@ -14,7 +14,7 @@ from auditor.flags import Flag, Severity
 def _key(name: str) -> str:
     k = re.sub(r"[\s（）()“”\"'、，,：:—-]", "", name)
     k = re.sub(r"(情况分析|情况|分析)$", "", k)
-    return re.sub(r"(指标|率)$", "", k)
+    return re.sub(r"(?:指标|率)+$", "", k)
 
 
 def _nodes(roots: list[ScoreNode]) -> Iterator[ScoreNode]:

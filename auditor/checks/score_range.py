@@ -14,7 +14,13 @@ def _range(name: str, sc: Quantity, mx: Quantity | None) -> Iterator[Flag]:
     """One row for 0 ≤ score ≤ weight (or score ≥ 0 when no weight is stated and the score is negative)."""
     if sc.value < 0:
         yield make_flag(
-            "SCORE_RANGE", Severity.ERROR, f"“{name}”得分{sc.text}分为负数", sc, "0", sc.text, [sc.evidence],
+            "SCORE_RANGE",
+            Severity.ERROR,
+            f"“{name}”得分{sc.text}分为负数",
+            sc,
+            "0",
+            sc.text,
+            [sc.evidence],
             formula=f"0 ≤ {sc.text}",
         )
         return

@@ -1,0 +1,148 @@
+"""Number and label scanning shared by every reader: a number, its unit, the label before it, its evidence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from auditor.facts import Evidence, Quantity
+from auditor.layout import Span
+from auditor.numbers import fold, parse
+
+NUM = r"[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?"
+UNIT = (
+    r"亿元|万元|元|%|％|万人次|人次|万人|人|家次|家|个月|个|次|项|条|份|分钟|小时|分|笔|例|期|场次|场|批次|批|月|年"
+    r"|工作日|万亩|亩|万吨|吨|公里|千米|平方米|立方米|辆|座|处|所|万户|户|株|台|套|篇|件|宗|起"
+    r"|天|日"
+)
+_NUM_UNIT = re.compile(rf"(?<![\d.])({NUM})\s*({UNIT})?")
+_CLAUSE_DELIM = "，,。；;：:、！？\n"
+MONEY = {"亿元", "万元", "元"}
+# Units that measure one thing at different scales: a list may mix them.
+_SAME_KIND = [MONEY, {"人", "万人"}]
+
+
+@dataclass
+class Num:
+    """A number found in a Span: its position, text, unit and the label before it."""
+
+    span: Span
+    i: int  # start of the number in span.text
+    j: int  # end of the number (without unit)
+    k: int  # end including unit
+    text: str
+    unit: str
+    label: str
+    label_start: int
+
+    @property
+    def value(self) -> Decimal:
+        return parse(self.text)[0]  # type: ignore[index]
+
+
+def numbers(span: Span) -> list[Num]:
+    """Every quantity of a span with the clause text before it as its label; dates and document numbers are not."""
+    text = fold(span.text)
+    out: list[Num] = []
+    prev_end = 0
+    for m in _NUM_UNIT.finditer(text):
+        i, j = m.span(1)
+        # Skip digits glued to latin letters or inside identifiers such as 〔2025〕3号, DRG.
+        if i > 0 and (text[i - 1].isascii() and text[i - 1].isalpha()):
+            continue
+        unit = m.group(2) or ""
+        after = text[m.end() : m.end() + 2]
+        if unit in {"年", "月", "日"}:
+            # 2024年 / 12月 are dates, not quantities.
+            prev_end = m.end()
+            continue
+        if after[:1] in {"号", "〕", "]", "】"} or text[i - 1 : i] in {"〔", "[", "第"}:
+            prev_end = m.end()
+            continue
+        ls = max(prev_end, max((text.rfind(d, 0, i) + 1 for d in _CLAUSE_DELIM), default=0))
+        label = re.sub(r"(?:为|是|约|了|达到|共计)+$", "", text[ls:i].strip()).strip()
+        out.append(Num(span, i, j, m.end() if unit else j, text[i:j], unit.replace("％", "%"), label, ls))
+        prev_end = m.end()
+    return out
+
+
+def quantity(n: Num, label: str = "", quote_from: int | None = None) -> Quantity:
+    """The Quantity of a scanned number, its evidence running from its label (or `quote_from`) to its unit."""
+    qa = n.label_start if quote_from is None else quote_from
+    start, end = n.span.doc_span(qa, n.k)
+    return number(n.text, n.unit, start, end, label or n.label)
+
+
+def number(text: str, unit: str, start: int, end: int, label: str) -> Quantity:
+    """A Quantity for a number matched by a pattern, its evidence spanning document offsets [start, end)."""
+    value, decimals = parse(text)  # type: ignore[misc]
+    return Quantity(
+        value=value,
+        unit=unit,
+        text=text,
+        decimals=decimals,
+        evidence=Evidence(quote="", start=start, end=end),
+        label=label,
+    )
+
+
+def cell_quantity(cell: Span, label: str, quote_from: Span | None = None, default_unit: str = "") -> Quantity | None:
+    """A cell holding one number (optionally with unit or % sign); `default_unit` fills a bare number."""
+    t = fold(cell.text).strip()
+    m = re.fullmatch(rf"\s*({NUM})\s*({UNIT})?\s*", t)
+    if not m:
+        return None
+    parsed = parse(m.group(1))
+    if parsed is None:
+        return None
+    value, decimals = parsed
+    start, end = cell.start, cell.end
+    if quote_from is not None and quote_from.offs:
+        start = min(start, quote_from.start)
+    return Quantity(
+        value=value,
+        unit=(m.group(2) or default_unit).replace("％", "%"),
+        text=m.group(1),
+        decimals=decimals,
+        evidence=Evidence(quote="", start=start, end=end),
+        label=label,
+    )
+
+
+def sentences(span: Span) -> list[tuple[int, int]]:
+    """[start, end) of each sentence of a span, cut after 。！？."""
+    text = span.text
+    out, a = [], 0
+    for m in re.finditer(r"[。！？!?]", text):
+        out.append((a, m.end()))
+        a = m.end()
+    if a < len(text):
+        out.append((a, len(text)))
+    return out
+
+
+def compatible(a: str, b: str) -> bool:
+    """Two units that can be added: equal, or scales of one measure (元 and 万元)."""
+    return a == b or any(a in kind and b in kind for kind in _SAME_KIND)
+
+
+MARKER = re.compile(
+    r"^\s*(?:#+\s*)?(?:\*\*)?\s*(?P<m>[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[)）]|\d+\s*[、.．](?!\d)"
+    r"|[（(]\d+[)）]|[①②③④⑤⑥⑦⑧⑨⑩]|——|—)"
+)
+
+
+def style(marker: str) -> str:
+    """The numbering style of an item marker: 一、 (cn), （一） (pcn), 1. (d), （1） (pd), ① (circ), — (dash)."""
+    if re.match(r"[一二三四五六七八九十]+[、.．]", marker):
+        return "cn"
+    if re.match(r"[（(][一二三四五六七八九十]+", marker):
+        return "pcn"
+    if re.match(r"\d", marker):
+        return "d"
+    if re.match(r"[（(]\d", marker):
+        return "pd"
+    if marker in "①②③④⑤⑥⑦⑧⑨⑩":
+        return "circ"
+    return "dash"
