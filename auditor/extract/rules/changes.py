@@ -55,7 +55,7 @@ def prose_changes(ctx: Context) -> Facts:
             if chg_u and chg_u not in {"%", "％"} and chg_u != unit:
                 continue
             if not chg_u and text.startswith(unit, m.end()):
-                chg_u = unit  # "增加60人": the change is counted in the values' unit
+                chg_u = unit  # 增加N人: the change is counted in the values' unit
             start, end = p.doc_span(m.start(), m.end())
             ls = max(text.rfind(c, 0, m.start()) for c in "，。；：")
             out.append(

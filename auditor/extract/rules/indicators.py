@@ -70,7 +70,7 @@ _CMP_OP = {
 
 
 def _prose_comparisons(paras: list[Para]) -> list[Indicator]:
-    """Sentences such as '应用率为100%，大于80%': the text claims the actual beats the target."""
+    """Sentences setting an achieved value against a threshold (X率为A%，大于B%): the text claims it beat it."""
     out: list[Indicator] = []
     for p in paras:
         text = fold(p.text)
@@ -252,5 +252,5 @@ def table_indicators(ctx: Context) -> Facts:
 
 @register("indicators.prose")
 def prose_indicators(ctx: Context) -> Facts:
-    """Sentences that set an achieved value against a threshold (应用率为100%，大于80%)."""
+    """Sentences that set an achieved value against a threshold (X为A%，高于B%)."""
     return Facts(indicators=_prose_comparisons(ctx.paras))

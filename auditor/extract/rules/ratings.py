@@ -70,7 +70,7 @@ def _ratings(paras: list[Para], nodes: list[ProseNode]) -> list[Rating]:
                 gs, ge = p.doc_span(m.start(), m.end())
                 grade_ev = Evidence(quote="", start=gs, end=ge)
             else:
-                # "自评总分88.5分。评分等级标准为…。…自评等级为优。": the grade may come sentences later.
+                # The grade word may come sentences after the score, with the band definitions in between.
                 later = _GRADE_LATER.search(text, m.end())
                 if later is not None:
                     grade = later.group(1)
@@ -78,7 +78,7 @@ def _ratings(paras: list[Para], nodes: list[ProseNode]) -> list[Rating]:
                     grade_ev = Evidence(quote="", start=gs, end=ge)
             out.append(Rating(score=q, grade=grade, grade_evidence=grade_ev, bands=bands))
     if not out:
-        # "本项目得分84.6分，评价等级为“优”": a score given a grade is the total whatever it is called.
+        # A score given a grade word (得分X分…等级为Y) is the total, whatever the score is called.
         for p in paras:
             text = fold(p.text)
             for m in _RATING_GRADED.finditer(text):

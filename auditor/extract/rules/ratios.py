@@ -58,7 +58,7 @@ def prose_ratios(ctx: Context) -> Facts:
             sent = [n for n in nums if a <= n.i < b]
             for idx, n in enumerate(sent):
                 if re.match(r"\s*(?:以上|以下|左右|以内|及以上)", text[n.k : n.k + 4]):
-                    continue  # a threshold (占比达到96%以上), not a computed ratio
+                    continue  # a threshold (占比达到X%以上), not a computed ratio
                 if n.unit != "%" or not re.search(
                     r"率|比例|占|比重", n.label + text[n.label_start - 4 : n.label_start]
                 ):

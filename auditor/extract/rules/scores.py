@@ -20,9 +20,9 @@ _NODE = re.compile(
     rf"(?:\s*[，,、;；]?\s*(?:(?P<sk>{_SCORE_KW})\s*(?:为)?\s*(?P<score>{NUM})\s*分|(?P<na>本项(?:目)?不扣分)))?"
 )
 _NA_LATER = re.compile(r"本项(?:目)?不扣分|不适用")
-# "预算执行率指标分值8分，截至年底支出进度85.03%，…，得分6.8分": the score closes the same clause chain.
+# A weight whose score closes the same clause chain (分值X分，…，…，得分Y分).
 _SCORE_LATER = re.compile(rf"^[^。；;]*?(?:{_SCORE_KW})\s*(?:为)?\s*({NUM})\s*分")
-# Only a deduction that names no other item ("，扣2.5分", not "；管理制度健全性扣1分") is this item's.
+# Only a deduction that names no other item (…，扣X分; not …；另一项扣Y分) is this item's.
 _DEDUCT_LATER = re.compile(rf"(?:^|[，,。；;])\s*(?:因此|故|共|合计)?扣(?:除)?\s*({NUM})\s*分")
 
 
@@ -51,10 +51,10 @@ def _prose_nodes(paras: list[Para]) -> list[ProseNode]:
             tail = text[m.end() : matches[k + 1].start() if k + 1 < len(matches) else len(text)]
             later_na = later_score = None
             if not m.group("score") and not m.group("na"):
-                # A weight whose score comes later: "（满分2分）。…我局不适用，本项不扣分。"
+                # A weight whose score comes later: （满分X分）。…本项不扣分。
                 later_score = _SCORE_LATER.search(tail)
                 if m.group("mk") not in {"满分", "总分", "分值", "指标分值"}:
-                    # "满意度指标（10分）：…满意度为91.25%，得8分": a bare (10分) needs its score in the clause.
+                    # A bare (X分) after a name needs its score in the same clause (名称（X分）：…，得Y分).
                     if not (m.group("max2") and later_score is not None and re.match(r"\s*[：:]", tail)):
                         continue
                 else:
@@ -82,10 +82,10 @@ def _prose_nodes(paras: list[Para]) -> list[ProseNode]:
             mk = MARKER.match(text[clause_start:])
             style = numbering_style(mk.group("m")) if mk else "none"
             if style == "none" and k > 0 and "其中" in text[matches[0].end() : m.start()]:
-                style = "qz"  # "效益指标分值30分，得分27.5分。其中：经济效益分值12分，得分11分；…"
+                style = "qz"  # items after 其中 nest under the scored item before it
             name = _clean_name(name_part)
             if (m.group("mk") or "").startswith("指标") and name and not name.endswith("指标"):
-                name += "指标"  # "产出指标分值30分": the keyword took the name's last word
+                name += "指标"  # 名称指标分值X分: the keyword took the name's last word
             if m.group("mk") == "共" and not name_part.rstrip().endswith("指标"):
                 continue
             if not name:
@@ -258,7 +258,7 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[SumClaim]]
             row = {roles[i]: cells[i] for i in range(min(len(roles), len(cells)))}
             sub = next((roles[i] for i in range(min(len(roles), len(texts))) if texts[i].strip() == "小计"), None)
             if sub is not None:
-                # "小计" in the 二级 column sums the 一级 group above it: it states that group's weight and score.
+                # 小计 in a deeper level column sums the group above it: it states that group's weight and score.
                 parent = fill.get(int(sub[1]) - 1) if sub.startswith("L") and sub[1:].isdigit() else None
                 if parent is not None:
                     if parent.max_score is None and "max" in row:
@@ -273,7 +273,7 @@ def _score_tables(tables: list[Table]) -> tuple[list[ScoreNode], list[SumClaim]]
                     continue
                 raw = row[key].text.strip()
                 if raw in {"—", "-", "－", "/", "／", "无", "——"}:
-                    # "产出	—	35	32": the row states its first-level item's own weight and score.
+                    # A — in a level column: the row states its first-level item's own weight and score.
                     for deeper in range(level, 4):
                         fill.pop(deeper, None)
                     break
