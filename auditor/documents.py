@@ -1,9 +1,11 @@
-"""Loading a file into a Document: its full text and the page of every character.
+"""Loading a file into a Document: its full text, the page of every character, and its tables as grids.
 
-Tables, in PDF and DOCX alike, become text under one contract the rules extractor relies on:
-a blank line before and after the table, one line per row, cells joined by a single tab,
-one cell per grid column (a merged cell gives its text in its first row and column and ""
-in the positions it covers), no newline inside a cell, every cell stripped.
+PDF and DOCX tables come as Grids built from the table itself (PyMuPDF's find_tables, the Word table's
+cells and merges), each cell pointing at its text. In the document text a table stands under one
+contract, so quotes and prose around it read naturally: a blank line before and after the table, one
+line per row, cells joined by a single tab, one cell per grid column (a merged cell gives its text in
+its first row and column and "" in the positions it covers), no newline inside a cell, every cell
+stripped. Plain text has its tables found by auditor.texttables in whatever layout it uses.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.errors import LoadError
+from auditor.grid import Cell, Grid
+from auditor.texttables import find_tables
 
 SUFFIXES = {".txt", ".md", ".pdf", ".docx"}
 
@@ -51,6 +55,7 @@ class Document:
     page_starts: tuple[int, ...] | None = None
     kind: str = "txt"
     notes: tuple[str, ...] = field(default=())
+    tables: tuple[Grid, ...] = field(default=())
 
     def page_of(self, offset: int) -> int | None:
         if not self.page_starts:
@@ -120,7 +125,8 @@ def _load_text(path: Path, data: bytes) -> Document:
     # Keep the text verbatim except line endings: tab layouts in the seeds carry table structure.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     notes = () if encoding == "utf-8" else (f"文本编码 {encoding.upper()}",)
-    return Document(path=path, text=text, kind=path.suffix.lower().lstrip("."), notes=notes)
+    kind = path.suffix.lower().lstrip(".")
+    return Document(path=path, text=text, kind=kind, notes=notes, tables=tuple(find_tables(text)))
 
 
 def _decode_text(data: bytes) -> tuple[str, str]:
@@ -192,20 +198,64 @@ def _cell_text(lines: Iterable[str]) -> str:
     return join_lines(line.replace("\t", " ") for line in lines).strip()
 
 
-def _assemble(blocks: list[tuple[str, object]]) -> str:
-    """Blocks are ("p", text) or ("t", rows); a table gets a blank line before and after it."""
+# A table's content as loaders hand it on: rows of (text, merged) cells, one per grid column.
+Rows = list[list[tuple[str, bool]]]
+
+
+def _assemble(blocks: list[tuple[str, object]], source: str) -> tuple[str, list[Grid]]:
+    """Blocks are ("p", text) or ("t", rows); the text has a table as tab-joined lines with a blank line before
+    and after it, and each table also comes back as a Grid whose cells point at their text."""
     lines: list[str] = []
+    tables: list[tuple[int, Rows]] = []  # index of a table's first line, its rows
     for kind, content in blocks:
         if kind == "t":
             if lines and lines[-1] != "":
                 lines.append("")
-            lines.extend("\t".join(row) for row in content)  # type: ignore[attr-defined]
+            rows: Rows = content  # type: ignore[assignment]
+            tables.append((len(lines), rows))
+            lines.extend("\t".join(text for text, _ in row) for row in rows)
             lines.append("")
         else:
             lines.append(str(content))
-    text = "\n".join(lines).strip("\n")
-    # Empty paragraphs next to a table would stack blank lines; one blank line is the contract.
-    return re.sub(r"\n{3,}", "\n\n", text)
+    raw = "\n".join(lines)
+    # Empty paragraphs next to a table would stack blank lines; one blank line is the contract. The text is
+    # trimmed and blank runs squeezed by dropping characters, so each kept one has a known new offset.
+    keep = [True] * len(raw)
+    lead = len(raw) - len(raw.lstrip("\n"))
+    tail = len(raw) - len(raw.rstrip("\n"))
+    for i in range(lead):
+        keep[i] = False
+    for i in range(len(raw) - tail, len(raw)):
+        keep[i] = False
+    for m in re.finditer(r"\n{3,}", raw):
+        for i in range(m.start() + 2, m.end()):
+            keep[i] = False
+    new_at: list[int] = []
+    n = 0
+    for k in keep:
+        new_at.append(n)
+        n += k
+    text = "".join(c for c, k in zip(raw, keep, strict=True) if k)
+    line_starts = [0]
+    for line in lines[:-1]:
+        line_starts.append(line_starts[-1] + len(line) + 1)
+    grids: list[Grid] = []
+    for first, rows in tables:
+        cells: list[list[Cell]] = []
+        for r, row in enumerate(rows):
+            pos = line_starts[first + r]
+            out: list[Cell] = []
+            for cell_text, merged in row:
+                a = new_at[pos] if pos < len(new_at) else n
+                out.append(Cell(cell_text, a, a + len(cell_text), merged) if cell_text else Cell(merged=merged))
+                pos += len(cell_text) + 1
+            cells.append(out)
+        if cells:
+            start = new_at[line_starts[first]] if line_starts[first] < len(new_at) else n
+            last = first + len(rows) - 1
+            end = new_at[line_starts[last]] + len(lines[last]) if line_starts[last] < len(new_at) else n
+            grids.append(Grid(cells, start, end, source))
+    return text, grids
 
 
 # --------------------------------------------------------------------------- docx
@@ -229,7 +279,8 @@ def _load_docx(path: Path, data: bytes) -> Document:
         # zipfile.BadZipFile (cut short), KeyError (no word/document.xml), ValueError (another
         # Office type), lxml's XMLSyntaxError (a damaged part), EOFError...: all one reason.
         raise LoadError(R_DOCX_BAD) from None
-    return Document(path=path, text=_assemble(blocks), page_starts=None, kind="docx")
+    text, grids = _assemble(blocks, "docx")
+    return Document(path=path, text=text, page_starts=None, kind="docx", tables=tuple(grids))
 
 
 def _docx_blocks(parent) -> Iterator[tuple[str, object]]:  # type: ignore[no-untyped-def]
@@ -294,7 +345,7 @@ def _docx_para_text(p) -> str:  # type: ignore[no-untyped-def]
     return "".join(parts)
 
 
-def _docx_table_rows(tbl) -> list[list[str]]:  # type: ignore[no-untyped-def]
+def _docx_table_rows(tbl) -> Rows:  # type: ignore[no-untyped-def]
     """One list of cell texts per w:tr, one entry per grid column.
 
     A cell spanning columns (gridSpan) gives "" in the columns it covers; a cell continuing a
@@ -304,11 +355,11 @@ def _docx_table_rows(tbl) -> list[list[str]]:  # type: ignore[no-untyped-def]
     """
     grid = tbl.find(_W + "tblGrid")
     ncols = len(grid.findall(_W + "gridCol")) if grid is not None else 0
-    rows: list[list[str]] = []
+    rows: Rows = []
     for tr in tbl.iter(_W + "tr"):
         if tr.getparent() is not tbl:
             continue  # a row of a nested table: its text is part of the outer cell
-        row: list[str] = [""] * _grid_value(tr, "gridBefore")
+        row: list[tuple[str, bool]] = [("", False)] * _grid_value(tr, "gridBefore")
         for tc in tr.iterchildren(_W + "tc"):
             tcpr = tc.find(_W + "tcPr")
             span = 1
@@ -320,12 +371,12 @@ def _docx_table_rows(tbl) -> list[list[str]]:  # type: ignore[no-untyped-def]
                 vm = tcpr.find(_W + "vMerge")
                 merged_down = vm is not None and vm.get(_W + "val", "continue") != "restart"
             text = "" if merged_down else _cell_text(_docx_para_text(p) for p in _docx_cell_paragraphs(tc))
-            row.append(text)
-            row.extend([""] * (span - 1))
-        row.extend([""] * max(0, ncols - len(row)))
+            row.append((text, merged_down))
+            row.extend([("", True)] * (span - 1))
+        row.extend([("", False)] * max(0, ncols - len(row)))
         rows.append(row)
     width = max((len(r) for r in rows), default=0)
-    return [r + [""] * (width - len(r)) for r in rows]
+    return [r + [("", False)] * (width - len(r)) for r in rows]
 
 
 def _grid_value(tr, name: str) -> int:  # type: ignore[no-untyped-def]
@@ -395,19 +446,20 @@ def _load_pdf(path: Path, data: bytes) -> Document:
         notes.append(f"第{_page_list(unreadable)}页为扫描件、无文本层，未安装 tesseract-ocr-chi-sim，已跳过")
     if not any(p.text.strip() for p in pages) and any("内容有损坏" in n for n in notes):
         raise LoadError(R_PDF_CORRUPT)
-    text, starts = _join_pages(pages)
-    return Document(path=path, text=text, page_starts=starts, kind="pdf", notes=tuple(notes))
+    text, starts, grids = _join_pages(pages)
+    return Document(path=path, text=text, page_starts=starts, kind="pdf", notes=tuple(notes), tables=tuple(grids))
 
 
 _DAMAGE = re.compile(r"zlib error|content stream|syntax error|read error|end of file|not a stream")
 
 
-def _join_pages(pages: list[_Page]) -> tuple[str, tuple[int, ...]]:
+def _join_pages(pages: list[_Page]) -> tuple[str, tuple[int, ...], list[Grid]]:
     """Pages are separated by a blank line, except where a paragraph runs on to the next page:
     then the two halves are joined as lines of one paragraph are (a label and its number must
     not be cut apart by a page break)."""
     parts: list[str] = []
     starts: list[int] = []
+    grids: list[Grid] = []
     length = 0
     previous: _Page | None = None
     for page in pages:
@@ -424,9 +476,15 @@ def _join_pages(pages: list[_Page]) -> tuple[str, tuple[int, ...]]:
         length += len(sep)
         starts.append(length)
         parts.append(sep + page.text)
+        grids.extend(_shifted(g, length) for g in page.grids)
         length += len(page.text)
         previous = page
-    return "".join(parts), tuple(starts)
+    return "".join(parts), tuple(starts), grids
+
+
+def _shifted(grid: Grid, by: int) -> Grid:
+    rows = [[Cell(c.text, c.start + by, c.end + by, c.merged) if c.start >= 0 else c for c in r] for r in grid.rows]
+    return Grid(rows, grid.start + by, grid.end + by, grid.source, grid.uncertain, list(grid.notes))
 
 
 def _page_list(numbers: list[int]) -> str:
@@ -452,6 +510,7 @@ class _Page:
     """One page's text plus what is needed to join a paragraph running on to the next page."""
 
     text: str = ""
+    grids: list[Grid] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     needs_ocr: bool = False
     head: _Line | None = None  # first line, if the page starts with a paragraph
@@ -591,7 +650,8 @@ def _layout_page(chars: list[_Char], tables: list[_Table], *, ocr: bool = False)
         items.append((para[0].y0, para[0].x0, ("p", join_lines(ln.text for ln in para)), para))
     if not ocr:  # OCR paragraphs already come in Tesseract's reading order
         items.sort(key=lambda it: (round(it[0], 0), it[1]))
-    page = _Page(text=_assemble([it[2] for it in items]), left=left, right=right)
+    text, grids = _assemble([it[2] for it in items], "pdf")
+    page = _Page(text=text, grids=grids, left=left, right=right)
     if items and items[0][3]:
         page.head = items[0][3][0]
     if items and items[-1][3]:
@@ -599,7 +659,7 @@ def _layout_page(chars: list[_Char], tables: list[_Table], *, ocr: bool = False)
     return page
 
 
-def _table_rows(tab: _Table, chars: list[_Char]) -> list[list[str]]:
+def _table_rows(tab: _Table, chars: list[_Char]) -> Rows:
     """Rebuild every cell's text from the characters inside its box (not `table.extract()`,
     which can mis-order a number's characters when the digits and the point use different fonts)."""
     boxes = [(r, c, box) for r, row in enumerate(tab.cells) for c, box in enumerate(row) if box is not None]
@@ -620,11 +680,13 @@ def _table_rows(tab: _Table, chars: list[_Char]) -> list[list[str]]:
                     break
         if best is not None:
             per_cell.setdefault(best, []).append(ch)
+
+    # A position find_tables gives no box is covered by a merged cell.
+    def text(r: int, c: int) -> str:
+        return _cell_text(ln.text for ln in _visual_lines(per_cell.get((r, c), [])))
+
     return [
-        [
-            "" if box is None else _cell_text(ln.text for ln in _visual_lines(per_cell.get((r, c), [])))
-            for c, box in enumerate(row)
-        ]
+        [("", True) if box is None else (text(r, c), False) for c, box in enumerate(row)]
         for r, row in enumerate(tab.cells)
     ]
 

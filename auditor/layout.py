@@ -9,8 +9,10 @@ across a line break is still found and every match maps back to a verbatim quote
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from auditor.grid import Cell, Grid
 from auditor.normalize import normalize as normal_text
 
 # A line that starts a new numbered item, heading or list entry: never glued to the line before.
@@ -19,7 +21,6 @@ _STARTER = re.compile(
     r"|[①②③④⑤⑥⑦⑧⑨⑩]|——|附件|附表|\*\*)"
 )
 _ENDS_SENTENCE = re.compile(r"[。！？；：:!?;]\s*(?:\*\*)?\s*$")
-_PIPE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}")
 
 
 @dataclass
@@ -65,7 +66,10 @@ class Row:
 
 @dataclass
 class Table:
+    """A table's rows as normalised cell spans, with the grid (layout, merges, certainty) behind it."""
+
     rows: list[Row] = field(default_factory=list)
+    grid: Grid | None = None
 
     @property
     def start(self) -> int:
@@ -113,31 +117,6 @@ def _is_blank(s: str) -> bool:
     return not s.strip(" \u3000\r")
 
 
-def _tab_row(text: str, base: int, a: int, b: int) -> Row:
-    cells, pos = [], a
-    line = text[a:b]
-    for part in line.split("\t"):
-        cells.append(_span(text, base, pos, pos + len(part)))
-        pos += len(part) + 1
-    return Row(cells, base + a, base + b)
-
-
-def _pipe_row(text: str, base: int, a: int, b: int) -> Row:
-    line = text[a:b]
-    lead = len(line) - len(line.lstrip())
-    inner_a, inner_b = a + lead, b
-    stripped = line.strip()
-    if stripped.startswith("|"):
-        inner_a += 1
-    if stripped.endswith("|") and len(stripped) > 1:
-        inner_b = a + len(line.rstrip()) - 1
-    cells, pos = [], inner_a
-    for part in text[inner_a:inner_b].split("|"):
-        cells.append(_span(text, base, pos, pos + len(part)))
-        pos += len(part) + 1
-    return Row(cells, base + a, base + b)
-
-
 def _join(spans: list[Span]) -> Span:
     text, offs = [], []
     for s in spans:
@@ -146,12 +125,53 @@ def _join(spans: list[Span]) -> Span:
     return Span("".join(text), offs)
 
 
-def blocks(text: str, base: int = 0) -> list[Block]:
-    """Split a Unit's text (starting at document offset `base`) into paragraphs and tables."""
+def cell_span(text: str, base: int, cell: Cell) -> Span:
+    """The normalised text of a grid cell; a cell whose text runs over lines reads as one line."""
+    if cell.start < 0:
+        return Span("", [])
+    parts = []
+    pos = cell.start - base
+    for line in text[cell.start - base : cell.end - base].split("\n"):
+        parts.append(_span(text, base, pos, pos + len(line)))
+        pos += len(line) + 1
+    return _join(parts)
+
+
+def table_of(text: str, base: int, grid: Grid) -> Table:
+    """A Table block from a grid: its rows of cell spans, and the grid it came from."""
+    rows = []
+    for r in grid.rows:
+        cells = [cell_span(text, base, c) for c in r]
+        starts = [c.start for c in r if c.start >= 0]
+        ends = [c.end for c in r if c.start >= 0]
+        rows.append(Row(cells, min(starts, default=grid.start), max(ends, default=grid.start)))
+    return Table(rows, grid)
+
+
+def _merge(grids: list[Grid], text: str, base: int) -> list[Grid]:
+    """Tables with only blank text between (a page break, a Word table split in two) are read as one table."""
+    out: list[Grid] = []
+    for g in sorted(grids, key=lambda g: g.start):
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.source in {"pdf", "docx", "tab"}
+            and g.source == prev.source
+            and not text[prev.end - base : g.start - base].strip()
+        ):
+            out[-1] = Grid(prev.rows + g.rows, prev.start, g.end, prev.source, prev.uncertain or g.uncertain).squared()
+        else:
+            out.append(g)
+    return out
+
+
+def blocks(text: str, base: int = 0, grids: Sequence[Grid] = ()) -> list[Block]:
+    """Split a Unit's text (starting at document offset `base`) into paragraphs and the tables `grids` hold."""
     lines = _lines(text)
     out: list[Block] = []
-    i, n = 0, len(lines)
     pending: list[Span] = []  # physical lines of the paragraph being glued
+    tables = _merge([g for g in grids if base <= g.start < base + len(text)], text, base)
+    k = 0  # next table
 
     def flush() -> None:
         if pending:
@@ -161,42 +181,16 @@ def blocks(text: str, base: int = 0) -> list[Block]:
                 out.append(Para(joined.text, joined.offs, heading=heading))
             pending.clear()
 
-    def add_row(row: Row) -> None:
-        flush()
-        if out and isinstance(out[-1], Table) and _only_blank_between(text, base, out[-1].end, row.start):
-            out[-1].rows.append(row)
-        else:
-            out.append(Table([row]))
-
-    while i < n:
-        a, b = lines[i]
+    for a, b in lines:
+        while k < len(tables) and tables[k].start - base < b and tables[k].end - base <= a:
+            k += 1
+        if k < len(tables) and tables[k].start - base <= b and a < tables[k].end - base:
+            if tables[k].start - base >= a:
+                flush()
+                out.append(table_of(text, base, tables[k]))
+            continue  # a line of the table
         line = text[a:b]
         if _is_blank(line):
-            i += 1
-            continue
-        if line.startswith("\t") and line.count("\t") == 1:
-            # One cell per line (a Word table pasted as text): cells until the next blank line.
-            cells: list[list[Span]] = []
-            j = i
-            while j < n and not _is_blank(text[lines[j][0] : lines[j][1]]):
-                ca, cb = lines[j]
-                if text[ca:cb].startswith("\t") or not cells:
-                    cells.append([_span(text, base, ca + 1 if text[ca:cb].startswith("\t") else ca, cb)])
-                else:
-                    cells[-1].append(_span(text, base, ca, cb))
-                j += 1
-            row_end = lines[j - 1][1]
-            add_row(Row([_join(c) for c in cells], base + a, base + row_end))
-            i = j
-            continue
-        if "\t" in line:
-            add_row(_tab_row(text, base, a, b))
-            i += 1
-            continue
-        if line.lstrip().startswith("|") and line.count("|") >= 2:
-            if not _PIPE_SEP.match(line.strip().lstrip("|")) and not set(line.strip()) <= set("|-: "):
-                add_row(_pipe_row(text, base, a, b))
-            i += 1
             continue
         # Prose: glue to the previous physical line unless that one ended a sentence or this one
         # starts a new item.
@@ -209,7 +203,6 @@ def blocks(text: str, base: int = 0) -> list[Block]:
         ):
             flush()
         pending.append(span)
-        i += 1
     flush()
     return out
 
@@ -217,8 +210,3 @@ def blocks(text: str, base: int = 0) -> list[Block]:
 def _is_heading(pending: list[Span]) -> bool:
     """A short numbered line standing alone ("3. 项目资金预算执行情况") is a heading, not half a sentence."""
     return len(pending) == 1 and len(pending[0].text) <= 25 and _STARTER.match(pending[0].text) is not None
-
-
-def _only_blank_between(text: str, base: int, a: int, b: int) -> bool:
-    # A markdown separator row (|---|:---:|) between rows belongs to the table.
-    return not re.sub(r"[|:\-\s]", "", text[a - base : b - base])

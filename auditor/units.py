@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from auditor.documents import Document
+from auditor.grid import Grid
 
 # "## 附件 1", "附件 1:", "附件2：" standing alone on a line start a bundled report; a line that
 # goes on after the colon ("附件 1：XX报告；") is an entry of the cover letter's list.
@@ -32,6 +33,11 @@ class Unit:
     @property
     def text(self) -> str:
         return self.doc.text[self.start : self.end]
+
+    @property
+    def tables(self) -> list[Grid]:
+        """The document's tables that stand in this Unit."""
+        return [g for g in self.doc.tables if self.start <= g.start < self.end]
 
     def page_of(self, offset: int) -> int | None:
         """Page of a document-level offset (None for text files)."""

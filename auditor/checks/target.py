@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 
 from auditor.checks import register
-from auditor.checks._common import make_flag
-from auditor.facts import Facts, Indicator
+from auditor.checks._common import make_flag, written
+from auditor.facts import Facts, Indicator, Quantity
 from auditor.flags import Flag, Severity
 from auditor.intervals import Interval
 
@@ -100,6 +100,11 @@ def check(facts: Facts) -> Iterator[Flag]:
         if facts.claims and not ind.claimed_met and not explained(ind):
             why.append("报告称“" + " ".join(facts.claims[0].evidence.quote.split()) + "”")
             evidence.append(facts.claims[0].evidence)
+        full_marks = ind.score is not None and ind.max_score is not None and ind.score.value >= ind.max_score.value
+        stated: Quantity | str = ind.actual
+        if why and full_marks:
+            # The finding is the full score as much as the actual: the stated cell shows both.
+            stated = f"{written(ind.actual)}（得分{ind.score.text}）"  # type: ignore[union-attr]
         if why:
             message = "未达标，但" + "；".join(why)
         else:
@@ -113,7 +118,7 @@ def check(facts: Facts) -> Iterator[Flag]:
             "TARGET",
             Severity.WARNING,
             f"指标“{ind.name}”目标{target}，实际完成{ind.actual.text}{ind.actual.unit}，{message}",
-            ind.actual,
+            stated,
             target,
             "",
             evidence,

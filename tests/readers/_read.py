@@ -8,12 +8,13 @@ from auditor.documents import Document
 from auditor.extract.rules import read
 from auditor.facts import Facts, Quantity, ScoreNode
 from auditor.grounding import ground
+from auditor.texttables import find_tables
 from auditor.units import Unit
 
 
 def facts(text: str, *readers: str, year: str = "") -> Facts:
     """The grounded Facts the named readers find in `text` (one Unit; tables as tab-separated lines)."""
-    doc = Document(path=Path("case.txt"), text=text)
+    doc = Document(path=Path("case.txt"), text=text, tables=tuple(find_tables(text)))
     unit = Unit(doc, 0, "", "", year, 0, len(text))
     out = ground(read(unit, list(readers)), unit)
     assert out.dropped == 0, "a reader produced a value that is not in the text"

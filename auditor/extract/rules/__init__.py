@@ -59,7 +59,7 @@ def register(name: str) -> Callable[[Reader], Reader]:
 
 
 def context(unit: Unit) -> Context:
-    blocks = layout.blocks(unit.text, unit.start)
+    blocks = layout.blocks(unit.text, unit.start, unit.tables)
     return Context(
         unit=unit,
         paras=[b for b in blocks if isinstance(b, Para)],
