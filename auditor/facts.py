@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from auditor.intervals import Interval
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 # Whole numbers of these units are counted or awarded, not rounded: "4分" is exactly 4 points
 # and "3家" exactly three; a decimal (7.24分, 104.45%) keeps the ±half-unit rounding range.
@@ -32,6 +32,32 @@ def fund_kind(name: str) -> str:
     """The fund family a name belongs to, or "" when it names none or several."""
     kinds = {k for k, pat in FUND_KINDS.items() if re.search(pat, name)}
     return kinds.pop() if len(kinds) == 1 else ""
+
+
+# Units that measure one thing at different scales, as (base unit, factor to the base).
+_SCALES: dict[str, tuple[str, Decimal]] = {
+    "元": ("万元", Decimal("0.0001")),
+    "千元": ("万元", Decimal("0.1")),
+    "万元": ("万元", Decimal(1)),
+    "亿元": ("万元", Decimal(10000)),
+    "万亿元": ("万元", Decimal(100000000)),
+}
+for _u in ("人", "人次", "个", "家", "户", "亩", "吨", "张", "所", "项"):
+    _SCALES[_u] = (_u, Decimal(1))
+    _SCALES["万" + _u] = (_u, Decimal(10000))
+
+
+def scale_of(unit: str) -> tuple[str, Decimal]:
+    """(base unit, factor): 亿元 is (万元, 10000), 万人 is (人, 10000), a unit without scales is itself."""
+    return _SCALES.get(unit, (unit, Decimal(1)))
+
+
+def in_common_unit(qs: list[Quantity]) -> list[Interval] | None:
+    """The quantities' intervals in their common base unit, or None when their units measure different things."""
+    bases = {scale_of(q.unit)[0] for q in qs}
+    if len(bases) != 1:
+        return None
+    return [q.interval.scale(scale_of(q.unit)[1]) for q in qs]
 
 
 class Evidence(BaseModel):
@@ -82,6 +108,9 @@ class FundFlow(BaseModel):
     closing_balance: Quantity | None = Field(default=None, description="年末滚存结余")
     rate: Quantity | None = Field(default=None, description="stated 预算执行率")
     source: Literal["prose", "table"] = "prose"
+    inferred: bool = Field(
+        default=False, description="the relation is implied by accounting, not stated (a balance rolled year to year)"
+    )
 
 
 class SumClaim(BaseModel):
@@ -185,6 +214,16 @@ class FundMention(BaseModel):
     amount: Quantity
 
 
+class Restatement(BaseModel):
+    """One figure stated twice: the same item in the text and in a table (or twice in the text)."""
+
+    label: str
+    first: Quantity
+    second: Quantity
+    sign: Literal[1, -1] = Field(default=1, description="-1 when the text states a decrease the table signs")
+    where: Literal["table", "prose"] = Field(default="table", description="where the second statement stands")
+
+
 class Facts(BaseModel):
     """Everything extracted from one Unit."""
 
@@ -200,6 +239,7 @@ class Facts(BaseModel):
     claims: list[Claim] = Field(default_factory=list)
     statements: list[Statement] = Field(default_factory=list)
     fund_mentions: list[FundMention] = Field(default_factory=list)
+    restatements: list[Restatement] = Field(default_factory=list)
     dropped: int = Field(default=0, description="values dropped by grounding")
 
 

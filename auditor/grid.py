@@ -38,6 +38,7 @@ class Grid:
     source: str  # pdf | docx | tab | pipe | cells | lines | blocks | oneline
     uncertain: str = ""
     notes: list[str] = field(default_factory=list)
+    ragged: set[int] = field(default_factory=set)  # rows that lost a cell nobody marked: their numbers are unplaced
 
     @property
     def width(self) -> int:
@@ -50,4 +51,4 @@ class Grid:
         """The grid padded with empty cells so that every row has `width` cells."""
         w = self.width
         rows = [r + [Cell()] * (w - len(r)) for r in self.rows]
-        return Grid(rows, self.start, self.end, self.source, self.uncertain, list(self.notes))
+        return Grid(rows, self.start, self.end, self.source, self.uncertain, list(self.notes), set(self.ragged))

@@ -191,7 +191,13 @@ def _pipe_tables(text: str, lines: list[_Line], claimed: list[bool]) -> Iterator
         block: list[int] = []
         while j < n and not claimed[j]:
             t = lines[j].text
-            if _is_pipe_line(t) or _PIPE_SEP.match(t.strip().lstrip("|")) or (t.strip().startswith("|") and block):
+            wrapped = _cell_stream_line(t) and j + 1 < n and lines[j + 1].text.strip().startswith("|") and block
+            if (
+                _is_pipe_line(t)
+                or _PIPE_SEP.match(t.strip().lstrip("|"))
+                or (t.strip().startswith("|") and block)
+                or wrapped
+            ):
                 block.append(j)
                 j += 1
             elif lines[j].blank and j + 1 < n and _is_pipe_line(lines[j + 1].text) and block:
@@ -325,12 +331,17 @@ def _blank_streams(text: str, lines: list[_Line], claimed: list[bool]) -> Iterat
                 used.append(j)
                 j += 1
                 continue
-            # Blank lines separate cells; a line holding only spaces is an empty cell.
-            if lines[j].text and not lines[j].text.strip(" \u3000\t") and j + 1 < n and lines[j + 1].blank:
-                cells.append(Cell())
-            if j + 1 < n and lines[j + 1].blank and j + 2 < n and lines[j + 2].blank:
-                break  # two blank lines end the table
-            j += 1
+            # One blank line separates cells; a line holding only spaces, or each further pair of blank
+            # lines, is an empty cell. A long run of blank lines ends the table.
+            run = j
+            while run < n and lines[run].blank:
+                run += 1
+            blanks = run - j
+            if blanks > 5:
+                break
+            spaces = sum(1 for k in range(j, run) if lines[k].text.strip("\n") and not lines[k].text.strip(" \u3000\t"))
+            cells.extend([Cell()] * (spaces or (blanks - 1) // 2))
+            j = run
         kinds = [kind(c) for c in cells]
         if len(cells) >= 8 and kinds.count("N") >= 4 and _separated_by_blanks(lines, used):
             grid = _stream_grid(cells, lines[used[0]].start, lines[used[-1]].end, "cells")
@@ -367,17 +378,26 @@ def _stream_grid(cells: list[Cell], start: int, end: int, source: str) -> Grid |
         data = first_n - 1
     else:
         data = first_n
+    serial = _serial_width(cells, data)
+    if serial is not None:
+        grid = _fixed_rows(cells[data:], kinds[data:], 0, serial, start, end, source)
+        grid.rows = [*_header_cells(cells[:data], serial), *grid.rows]
+        return grid.squared()
     labelled = _label_rows(kinds, data)
     if labelled is not None:
-        width, lead, body_at = labelled
+        width, lead, body_at, ragged = labelled
         # The first row's other labels (一级, 二级 …) stand before the one next to its numbers.
         while lead > 1 and data > 0 and kinds[data - 1] == "T" and body_at[0][0] == data:
             data -= 1
             lead -= 1
             body_at[0] = (data, body_at[0][1])
         body = [cells[a:b][:width] for a, b in body_at]
-        rows = [*_header_cells(cells[:data], width), *body]
-        return Grid(rows, start, end, source).squared()
+        header = _header_cells(cells[:data], width)
+        grid = Grid([*header, *body], start, end, source).squared()
+        grid.ragged = {len(header) + k for k in ragged}
+        if ragged:
+            grid.notes.append("有行缺少单元格，无法确定其数字所在列")
+        return grid
     width = _title_width(kinds, cells)
     if width is not None:
         grid = _fixed_rows(cells, kinds, 0, width, start, end, source)
@@ -395,24 +415,29 @@ def _stream_grid(cells: list[Cell], start: int, end: int, source: str) -> Grid |
     return grid.squared()
 
 
-def _label_rows(kinds: list[str], data: int) -> tuple[int, int, list[tuple[int, int]]] | None:
+def _label_rows(kinds: list[str], data: int) -> tuple[int, int, list[tuple[int, int]], set[int]] | None:
     """Rows made of labels, numbers and trailing empty cells, when the data reads that way row after row.
 
-    Returns the width and each row's [start, end) in the stream; labels standing alone are section rows.
+    Returns the width, the labels per row, each row's [start, end) in the stream, and the rows that hold
+    fewer numbers than the others with nothing to mark the missing cell (their numbers cannot be placed).
     """
     s = "".join(kinds[data:])
-    units = [(m.start() + data, m.end() + data, m.group(1), m.group(2)) for m in re.finditer(r"([TE]*?)(N+)(E*)", s)]
+    units = [
+        (m.start() + data, m.end() + data, m.group(1), m.group(2))
+        for m in re.finditer(r"([TE]*?)(N(?:[NE]*N)?)(E*)", s)
+    ]
     if len(units) < 1:
         return None
-    shapes = Counter((len(lead), len(nums)) for _, _, lead, nums in ((a, b, x, y) for a, b, x, y in units))
+    shapes = Counter((len(lead), len(nums)) for _, _, lead, nums in units)
     (lead, k), seen = shapes.most_common(1)[0]
     if k < 2 or lead > 3 or (len(units) > 1 and seen < 0.6 * len(units)):
         return None
     widths = Counter(b - a for a, b, x, y in units if (len(x), len(y)) == (lead, k))
     width = widths.most_common(1)[0][0]
     out: list[tuple[int, int]] = []
+    ragged: set[int] = set()
     pos = data
-    for a, b, x, _y in units:
+    for a, b, x, y in units:
         head = a + len(x) - lead  # this row's labels; anything before them is rows without numbers
         extra = max(0, head - pos)
         while extra > 0:
@@ -420,10 +445,26 @@ def _label_rows(kinds: list[str], data: int) -> tuple[int, int, list[tuple[int, 
             out.append((pos, pos + step))
             pos += step
             extra -= step
+        if b - pos < width:
+            ragged.add(len(out))  # a cell is missing and nothing marks which
         out.append((pos, b))
         pos = b
     out.extend((t, t + 1) for t in range(pos, len(kinds)) if kinds[t] != "E")
-    return width, lead, out
+    return width, lead, out, ragged
+
+
+def _serial_width(cells: list[Cell], data: int) -> int | None:
+    """Rows that open with their serial number (1, 2, 3 …): the distance from one to the next is the width."""
+    if not _serial(cells[data]) or cells[data].text.strip() != "1":
+        return None
+    nxt = next((k for k in range(data + 2, min(len(cells), data + 30)) if cells[k].text.strip() == "2"), None)
+    if nxt is None:
+        return None
+    width = nxt - data
+    third = data + 2 * width
+    if third < len(cells) and cells[third].text.strip() not in {"3", "合计", "总计"}:
+        return None
+    return width
 
 
 def _title_width(kinds: list[str], cells: list[Cell]) -> int | None:
@@ -565,9 +606,12 @@ def _space_tables(text: str, lines: list[_Line], claimed: list[bool]) -> Iterato
             ln = lines[r]
             cells = [Cell(m.group(0), ln.start + m.start(), ln.start + m.end()) for m in _TOKEN.finditer(ln.text)]
             if r < i:
-                # A header line with a label per number heads the numeric columns; another starts at the label.
+                # A header line with a label per number heads the numeric columns; a line of group labels
+                # (fewer, each spanning columns nobody marked) stays whole in the label column.
                 if len(cells) == count:
                     cells = [Cell(), *cells]
+                elif len(cells) != count + 1:
+                    cells = [Cell(lines[r].text.strip(), ln.start, ln.end)]
             else:
                 head = cells[: count + 1]
                 rest = cells[count + 1 :]
@@ -681,36 +725,39 @@ _ROLE_WORD = re.compile(
 
 
 def _line_dumps(text: str, lines: list[_Line], claimed: list[bool]) -> Iterator[tuple[Grid, range]]:
-    """A table dumped on one long line: rows are a label and the same count of numbers, headed by role words."""
+    """A table dumped on one long line: its tokens are a stream of cells, cut into rows like any stream."""
     for k, ln in enumerate(lines):
-        if claimed[k] or len(ln.text) < 120:
+        if claimed[k] or len(ln.text) < 80 or _SENTENCE.search(ln.text):
             continue
         toks = [Cell(m.group(0), ln.start + m.start(), ln.start + m.end()) for m in _TOKEN.finditer(ln.text)]
         kinds = [kind(t) for t in toks]
-        runs: list[tuple[int, int]] = []  # (label index, count of numbers after it)
-        idx = 0
-        while idx < len(toks):
-            if kinds[idx] == "T":
-                c = idx + 1
-                while c < len(toks) and kinds[c] == "N":
-                    c += 1
-                if c - idx - 1 >= 2:
-                    runs.append((idx, c - idx - 1))
-                    idx = c
-                    continue
-            idx += 1
-        if not runs:
+        if len(toks) < 12 or kinds.count("N") < 6 or kinds.count("N") < 0.3 * len(toks):
             continue
-        width = Counter(c for _, c in runs).most_common(1)[0][0]
-        rows_at = [r for r in runs if r[1] == width]
-        if len(rows_at) < 3:
+        grid = _stream_grid(toks, ln.start, ln.end, "oneline")
+        if grid is None or grid.uncertain or len(grid.rows) < 3:
             continue
-        roles = [t for t in toks[: rows_at[0][0]] if _ROLE_WORD.match(t.text)]
-        if len(roles) < width:
-            continue
-        header = [Cell(), *roles[-width:]]
-        rows = [header] + [[toks[i], *toks[i + 1 : i + 1 + width]] for i, _ in rows_at]
-        yield Grid(rows, ln.start, ln.end, "oneline"), range(k, k + 1)
+        # The rows start at the first one with a number in every numeric column; what comes before is the
+        # dump's header, whose role words (指标值 完成值 分值 得分) head the numeric columns in their order.
+        numeric = [c for c in range(grid.width) if sum(kind(r[c]) == "N" for r in grid.rows) >= len(grid.rows) / 2]
+        full = [bool(numeric) and all(kind(r[c]) == "N" for c in numeric) for r in grid.rows]
+        first, best, run_at = None, 0, None
+        for i, ok in enumerate([*full, False]):
+            if ok and run_at is None:
+                run_at = i
+            elif not ok and run_at is not None:
+                if i - run_at > best:
+                    first, best = run_at, i - run_at
+                run_at = None
+        if first is None or best < 3:
+            continue  # the longest stretch of regular rows is the table; the rest is its scrambled header
+        roles = [t for t in toks if _ROLE_WORD.match(t.text) and t.start < grid.rows[first][0].start]
+        if len(roles) >= len(numeric) > 0:
+            head = [Cell()] * grid.width
+            for c, t in zip(numeric, roles[-len(numeric) :], strict=True):
+                head[c] = t
+            grid.rows = [head, *grid.rows[first:]]
+            grid.ragged = {r - first + 1 for r in grid.ragged if r >= first}
+        yield grid, range(k, k + 1)
 
 
 _FINDERS: list[Finder] = [

@@ -39,10 +39,10 @@ def register(check_id: str, severity: Severity) -> Callable[[CheckFn], CheckFn]:
 
 def run_checks(facts: Facts) -> list[Flag]:
     """All registered checks over one Unit's Facts, in registry order."""
-    flags: list[Flag] = []
+    rows: list[Flag] = []
     for spec in REGISTRY.values():
-        flags.extend(spec.fn(facts))
-    return flags
+        rows.extend(spec.fn(facts))
+    return rows
 
 
 # Importing the modules fills the registry; each check lives in its own file.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from auditor.facts import Evidence, Quantity
+from auditor.facts import Evidence, Quantity, in_common_unit, scale_of
 from auditor.flags import Flag, Result, Severity
 from auditor.intervals import Interval
 
@@ -80,35 +80,22 @@ def pct(num: Interval, den: Interval) -> Interval | None:
         return None
 
 
-# Units that measure the same thing at different scales; values are compared in the first unit.
-_SCALES: dict[str, tuple[str, Decimal]] = {
-    "元": ("万元", Decimal("0.0001")),
-    "万元": ("万元", Decimal(1)),
-    "亿元": ("万元", Decimal(10000)),
-    "人": ("人", Decimal(1)),
-    "万人": ("人", Decimal(10000)),
-}
-
-
 def common(qs: list[Quantity]) -> list[Interval] | None:
     """The quantities' intervals in one unit (万元, 人 ...), or None when their units cannot be compared."""
-    bases = {_SCALES.get(q.unit, (q.unit, Decimal(1)))[0] for q in qs}
-    if len(bases) != 1:
-        return None
-    return [q.interval.scale(_SCALES.get(q.unit, (q.unit, Decimal(1)))[1]) for q in qs]
+    return in_common_unit(qs)
 
 
 def decimals_in(q: Quantity, unit: str) -> int:
     """How many decimals `q` needs when shown in `unit` (1.5万元 in 亿元 needs 5)."""
-    qf = _SCALES.get(q.unit, (q.unit, Decimal(1)))[1]
-    uf = _SCALES.get(unit, (unit, Decimal(1)))[1]
+    qf = scale_of(q.unit)[1]
+    uf = scale_of(unit)[1]
     return max(0, q.decimals - int((qf / uf).adjusted()))
 
 
 def iv(q: Quantity, unit: str) -> Interval:
     """q's interval expressed in `unit` (a 元 amount in 万元); unchanged when the units are not scales."""
-    qb, qf = _SCALES.get(q.unit, (q.unit, Decimal(1)))
-    ub, uf = _SCALES.get(unit, (unit, Decimal(1)))
+    qb, qf = scale_of(q.unit)
+    ub, uf = scale_of(unit)
     if qb != ub or qf == uf:
         return q.interval
     return q.interval.scale(qf / uf)

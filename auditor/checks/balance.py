@@ -54,6 +54,28 @@ def check(facts: Facts) -> Iterator[Flag]:
                 formula=f"{avail[1]}−支出{f.spent.shown()}",
                 ok=consistent(f.balance, comp),
             )
+        if f.closing_balance is not None and f.prior_balance is not None and f.balance is None:
+            if f.allocated is not None and f.spent is not None:
+                # No surplus stated: the year's income and spending roll the opening balance forward.
+                unit = f.closing_balance.unit
+                comp = iv(f.prior_balance, unit) + iv(f.allocated, unit) - iv(f.spent, unit)
+                dec = max(decimals_in(q, unit) for q in (f.prior_balance, f.allocated, f.spent))
+                formula = f"年初{f.prior_balance.shown()}+收入{f.allocated.shown()}−支出{f.spent.shown()}"
+                # A balance rolled from one year's column to the next is implied, not stated: statistics may
+                # carry adjustments (a merged fund, transfers), so a gap is noted, not called an error.
+                yield make_flag(
+                    "BALANCE",
+                    Severity.INFO if f.inferred else Severity.ERROR,
+                    f"{f.name}年末结余写为{f.closing_balance.shown()}，按{formula}计算为"
+                    f"{computed_text(comp, dec)}{f.closing_balance.unit}"
+                    + ("（逐年滚存推算，统计口径可能含调整）" if f.inferred else ""),
+                    f.closing_balance,
+                    computed_text(comp, dec),
+                    diff_text(f.closing_balance, comp, dec),
+                    [f.closing_balance.evidence, f.prior_balance.evidence, f.allocated.evidence, f.spent.evidence],
+                    formula=formula,
+                    ok=consistent(f.closing_balance, comp),
+                )
         if f.closing_balance is not None and f.prior_balance is not None and f.balance is not None:
             unit = f.closing_balance.unit
             comp = iv(f.prior_balance, unit) + iv(f.balance, unit)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from auditor.checks import register
 from auditor.checks._common import make_flag, written
-from auditor.facts import Facts, FundFlow, Indicator, Quantity, ScoreNode
+from auditor.facts import Facts, FundFlow, Indicator, Quantity, ScoreNode, in_common_unit
 from auditor.flags import Flag, Severity
 
 
@@ -41,6 +41,7 @@ def check(facts: Facts) -> Iterator[Flag]:
     """The same item stated twice with different values: a score in prose vs table, or a fund line restated."""
     yield from _funds(facts)
     yield from _table_vs_prose(facts)
+    yield from _restated(facts)
     prose = _index([r for r in facts.scores if r.source == "prose"])
     table = _index([r for r in facts.scores if r.source == "table"])
     rows = {_key(i.name): i for i in facts.indicators if i.score is not None}
@@ -143,6 +144,28 @@ def _table_vs_prose(facts: Facts) -> Iterator[Flag]:
                     formula=f"正文{qp.shown()} = 表格{qt.shown()}",
                     ok=qt.interval.intersects(qp.interval),
                 )
+
+
+def _restated(facts: Facts) -> Iterator[Flag]:
+    """A figure the text restates from a table (or from itself): the two must meet within rounding."""
+    for r in facts.restatements:
+        scaled = in_common_unit([r.first, r.second])
+        if scaled is None:
+            continue
+        a, b = scaled[0].scale(r.sign), scaled[1]
+        same = a.intersects(b)
+        yield make_flag(
+            "DUPLICATE",
+            Severity.ERROR,
+            f"{r.label}在正文中写为{r.first.shown()}，{'在表格中为' if r.where == 'table' else '另处又写为'}"
+            f"{r.second.shown()}" + ("，两处一致" if same else ""),
+            r.first,
+            written(r.second),
+            "" if same else str(r.first.value - r.second.value),
+            [r.first.evidence, r.second.evidence],
+            formula=f"{'−' if r.sign < 0 else ''}{r.first.shown()} = {r.second.shown()}",
+            ok=same,
+        )
 
 
 def _pair(a: FundFlow, b: FundFlow, field: str) -> tuple[Quantity, Quantity] | None:

@@ -42,10 +42,16 @@ def _bases(f: FundFlow) -> list[tuple[str, Quantity, Interval, str]]:
 @register("EXEC_RATE", Severity.ERROR)
 def check(facts: Facts) -> Iterator[Flag]:
     """Stated 预算执行率 ≠ spent ÷ budget; matching only the allocation without carryover is a warning."""
+    seen: set[tuple[object, ...]] = set()
     for f in facts.fund_flows:
         rate = f.rate
         if rate is None:
             continue
+        # Two readers may read one table row (a 自评表 money row): one rate, one relation.
+        key = (rate.evidence.end, rate.value, f.spent.value if f.spent else None)
+        if key in seen:
+            continue
+        seen.add(key)
         bases = [(k, s, b, d, pct(s.interval, b)) for k, s, b, d in _bases(f)]
         bases = [x for x in bases if x[4] is not None]
         if not bases:

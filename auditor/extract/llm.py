@@ -233,7 +233,9 @@ ITEM_LISTS = (
     "statements",
     "fund_mentions",
 )
-HANDLED_FIELDS = frozenset({*ITEM_LISTS, "fund", "dropped"})
+# Restatements (a table figure the text repeats) come from the rules' table readers; the model is not asked.
+RULES_ONLY = ("restatements",)
+HANDLED_FIELDS = frozenset({*ITEM_LISTS, *RULES_ONLY, "fund", "dropped"})
 # The schema the model sees is part of the cache key, so editing a description cannot serve stale replies.
 _SCHEMA_SHA = hashlib.sha256(
     json.dumps(ExtractedFacts.model_json_schema(), sort_keys=True, ensure_ascii=False).encode("utf-8")
@@ -615,7 +617,7 @@ class _Converter:
         return roots
 
 
-_FLOW_FIELDS = [k for k in FundFlow.model_fields if k not in {"name", "source"}]
+_FLOW_FIELDS = [k for k in FundFlow.model_fields if k not in {"name", "source", "inferred"}]
 
 
 def place_all(facts: Facts, finder: QuoteFinder) -> None:

@@ -17,7 +17,7 @@ from auditor.extract.llm import QuoteFinder
 from auditor.facts import Claim, Evidence, Facts, FundFlow, Indicator, Quantity, Rating, ScoreNode
 from auditor.units import Unit
 
-_FLOW_FIELDS = [k for k in FundFlow.model_fields if k not in {"name", "source"}]
+_FLOW_FIELDS = [k for k in FundFlow.model_fields if k not in {"name", "source", "inferred"}]
 _IND_FIELDS = ["target", "target_high", "actual", "score", "max_score"]
 _NODE_FIELDS = ["max_score", "score", "deduction"]
 
@@ -179,6 +179,7 @@ def merge_facts(rules: Facts, llm: Facts, unit: Unit) -> tuple[Facts, int]:
     m.claims(out.claims, other.claims)
     m.located(out.statements, other.statements, lambda x: x.evidence)
     m.located(out.fund_mentions, other.fund_mentions, lambda x: x.amount.evidence)
+    m.located(out.restatements, other.restatements, lambda x: x.first.evidence)
     out.fund = out.fund or other.fund
     out.dropped = rules.dropped + llm.dropped
     return out, m.disagreements

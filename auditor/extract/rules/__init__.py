@@ -96,7 +96,7 @@ class RulesExtractor:
 
 
 # Importing the modules fills the registry, in this order.
-from auditor.extract.rules import flows, sums, ratios, changes, scores, indicators, ratings, claims  # noqa: E402, I001
+from auditor.extract.rules import flows, sums, ratios, changes, scores, indicators, ratings, claims, tables  # noqa: E402, I001
 
 __all__ = [
     "READERS",
@@ -113,4 +113,5 @@ __all__ = [
     "register",
     "scores",
     "sums",
+    "tables",
 ]

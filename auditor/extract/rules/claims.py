@@ -15,8 +15,14 @@ _TIMELY = re.compile(r"(?<![未不])(?:及时|按时|如期)")
 def _statements(tables: list[Table]) -> list[Statement]:
     out: list[Statement] = []
     for t in tables:
+        # A target column (指标值, 目标值) says what was planned, not what happened: it claims nothing.
+        targets: set[int] = set()
         for r in t.rows:
-            cells = [c for c in r.cells if c.text.strip()]
+            for i, c in enumerate(r.cells):
+                if re.search(r"指标值|目标值|预期目标|年度目标", c.text):
+                    targets.add(i)
+        for r in t.rows:
+            cells = [c for i, c in enumerate(r.cells) if c.text.strip() and i not in targets]
             if len(cells) < 3 or "及时" not in cells[0].text:
                 continue
             subject = cells[0].text

@@ -6,12 +6,18 @@ import re
 
 from auditor.extract.rules import Context, register
 from auditor.extract.rules.flows import table_money_unit
-from auditor.extract.rules.scan import Num, cell_quantity, compatible, numbers, quantity
+from auditor.extract.rules.scan import MONEY, Num, cell_quantity, compatible, numbers, quantity
 from auditor.facts import Facts, SumClaim
 from auditor.numbers import fold
 
 # A part whose label says it is itself a total, a rate or a comparison ends the list of parts.
 _STOP_PART = re.compile(r"共计|合计|总计|净|累计|结余|率|比例|占比|人均|超过|不少于|不低于|目标|达到|较|可用|可支配")
+
+
+def _depth(text: str, a: int, b: int) -> int:
+    """How many parentheses opened between a and b are still open at b."""
+    seg = text[a:b]
+    return max(0, seg.count("（") + seg.count("(") - seg.count("）") - seg.count(")"))
 
 
 def _list_before_semicolon(text: str, total: Num, parts: list[Num]) -> list[Num]:
@@ -56,9 +62,19 @@ def prose_sums(ctx: Context) -> Facts:
                 stop = re.search(r"。|(?<=[；;]).{0,20}?其中", text[k + 2 :])
                 end = k + 2 + stop.start() if stop else end
             parts = []
+            nested: dict[int, list[Num]] = {}  # a part's own breakdown in parentheses after it
             for n in nums:
                 if not (k < n.i < end):
                     continue
+                depth = _depth(text, k + 2, n.i)
+                if depth > 0:
+                    if (
+                        parts
+                        and compatible(n.unit, parts[-1].unit)
+                        and not re.search(r"含|包括", text[parts[-1].k : n.i])
+                    ):
+                        nested.setdefault(len(parts) - 1, []).append(n)
+                    continue  # inside a parenthesis: a breakdown of the part before it, not a part
                 if not compatible(n.unit, total.unit):
                     if parts and n.unit:
                         break  # the list has moved on to another measure (counts after amounts)
@@ -67,15 +83,30 @@ def prose_sums(ctx: Context) -> Facts:
                     break
                 parts.append(n)
             parts = _list_before_semicolon(text, total, parts)
+            # A list cut off by the end of the text may leave items out, and so may three or more categories of
+            # a count (其中 often picks the main kinds of institutions or people); money allocated is all listed,
+            # and a count split in two is split whole.
+            cut = end == len(text) and not re.search(r"[。；;）)]\s*$", text) and p is ctx.paras[-1]
+            exhaustive = not cut and (total.unit in MONEY or len(parts) <= 2)
             if len(parts) >= 2:
                 out.append(
                     SumClaim(
                         label=total.label,
                         total=quantity(total),
                         parts=[quantity(x) for x in parts],
-                        exhaustive=True,
+                        exhaustive=exhaustive,
                     )
                 )
+            for idx, subs in nested.items():
+                if idx < len(parts) and len(subs) >= 2:
+                    out.append(
+                        SumClaim(
+                            label=parts[idx].label,
+                            total=quantity(parts[idx]),
+                            parts=[quantity(x) for x in subs],
+                            exhaustive=True,
+                        )
+                    )
         for m in re.finditer(r"共计|合计|总计|共", text):
             k = m.start()
             after = [n for n in nums if n.i >= m.end() and n.i - m.end() <= 3 and n.unit and n.unit != "%"]
