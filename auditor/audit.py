@@ -35,6 +35,8 @@ class UnitResult:
     completion_tokens: int = 0
     cached: bool = False
     disagreements: int = 0
+    tables: int = 0
+    tables_uncertain: int = 0
 
     @property
     def flags(self) -> list[Flag]:
@@ -63,6 +65,8 @@ class UnitResult:
             "warnings": self.warnings,
             "facts": count_values(self.facts) if self.facts else "",
             "checked": self.checked if self.status != "failed" else "",
+            "tables": self.tables if self.status != "failed" else "",
+            "tables_uncertain": self.tables_uncertain if self.status != "failed" else "",
             "extractor": self.extractor,
             "seconds": f"{self.seconds:.2f}",
             "detail": self.detail,
@@ -144,7 +148,9 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
         completion_tokens=res.completion_tokens,
         cached=res.cached,
         disagreements=res.disagreements,
-        detail="；".join(unit.doc.notes),
+        detail="；".join([*unit.doc.notes, *_table_notes(unit)]),
+        tables=len(unit.tables),
+        tables_uncertain=sum(1 for g in unit.tables if g.uncertain),
     )
     if any(f.severity != Severity.INFO for f in result.flags):
         result.status = "flagged"
@@ -152,6 +158,15 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
         # "ok" promises that something was verified; a report no check could read says so.
         result.status = "ok" if result.checked else "unchecked"
     return result
+
+
+def _table_notes(unit: Unit) -> list[str]:
+    """What the auditor could not read in the Unit's tables, for the detail column."""
+    notes = [f"表格（第{i}个）{g.uncertain}，未核对" for i, g in enumerate(unit.tables, 1) if g.uncertain]
+    ragged = sum(len(g.ragged) for g in unit.tables if not g.uncertain)
+    if ragged:
+        notes.append(f"表格中{ragged}行缺少单元格、数字无法对应到列，这些行未核对")
+    return notes
 
 
 def _failed(rel: str, reason: str, extractor: str) -> UnitResult:

@@ -107,7 +107,9 @@ class FundFlow(BaseModel):
     prior_balance: Quantity | None = Field(default=None, description="上年结余")
     closing_balance: Quantity | None = Field(default=None, description="年末滚存结余")
     rate: Quantity | None = Field(default=None, description="stated 预算执行率")
-    source: Literal["prose", "table"] = "prose"
+    source: Literal["prose", "table", "sheet"] = Field(
+        default="prose", description="prose, a 自评表 money row (table), or a row of any other table (sheet)"
+    )
     inferred: bool = Field(
         default=False, description="the relation is implied by accounting, not stated (a balance rolled year to year)"
     )

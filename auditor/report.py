@@ -18,6 +18,8 @@ REPORT_COLUMNS = (
     "warnings",
     "facts",
     "checked",
+    "tables",
+    "tables_uncertain",
     "extractor",
     "seconds",
     "detail",

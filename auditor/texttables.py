@@ -268,6 +268,7 @@ def _cell_stream_line(s: str) -> bool:
     return t.endswith("|") and t.count("|") == 1
 
 
+_UNIT_LINE = re.compile(r"\s*[（(]?\s*单位\s*[:：]")
 _TITLE_LINE = re.compile(r"^\s*(?:附件\s*\d|附表)|[表]\s*$")
 
 
@@ -302,8 +303,7 @@ def _bar_streams(text: str, lines: list[_Line], claimed: list[bool]) -> Iterator
             c = _cell(text, a, b)
             cells.append(Cell(_join_lines(c.text), c.start, c.end) if "\n" in c.text else c)
             a = b + 1
-        grid = _stream_grid(cells, region_a, region_b, "cells")
-        if grid is not None:
+        for grid in _stream_grids(cells, region_a, region_b, "cells"):
             yield grid, range(first, last_bar + 1)
         i = last_bar + 1
 
@@ -317,8 +317,8 @@ def _blank_streams(text: str, lines: list[_Line], claimed: list[bool]) -> Iterat
         return not claimed[k] and len(t) <= 30 and not _SENTENCE.search(t) and "|" not in t and "\t" not in t
 
     while i < n:
-        if lines[i].blank or not short(i):
-            i += 1
+        if lines[i].blank or not short(i) or _TITLE_LINE.search(lines[i].text) or _UNIT_LINE.match(lines[i].text):
+            i += 1  # a title or a unit line above the table is its caption, read as prose
             continue
         cells: list[Cell] = []
         used: list[int] = []
@@ -344,9 +344,10 @@ def _blank_streams(text: str, lines: list[_Line], claimed: list[bool]) -> Iterat
             j = run
         kinds = [kind(c) for c in cells]
         if len(cells) >= 8 and kinds.count("N") >= 4 and _separated_by_blanks(lines, used):
-            grid = _stream_grid(cells, lines[used[0]].start, lines[used[-1]].end, "cells")
-            if grid is not None:
-                yield grid, range(used[0], used[-1] + 1)
+            grids = _stream_grids(cells, lines[used[0]].start, lines[used[-1]].end, "cells")
+            if grids:
+                for grid in grids:
+                    yield grid, range(used[0], used[-1] + 1)
                 i = used[-1] + 1
                 continue
         i = max(j, i + 1)
@@ -356,6 +357,50 @@ def _separated_by_blanks(lines: list[_Line], used: list[int]) -> bool:
     """Most cells stand alone between blank lines (prose lines follow one another)."""
     gaps = sum(1 for a, b in pairwise(used) if b > a + 1)
     return gaps >= 0.8 * (len(used) - 1)
+
+
+_HEADER_WORD = re.compile(
+    r"级指标|指标值|目标值|完成值|实际值|分值|得分|预算数|执行数|决算数|执行率|序号|项目名称|金额|指标名称"
+)
+
+
+def _stream_grids(cells: list[Cell], start: int, end: int, source: str) -> list[Grid]:
+    """The tables of a stream: a second header (一级指标 二级指标 … 分值 得分) after rows of numbers starts
+    another table with its own width, as a 自评表's money part and indicator part do."""
+    kinds = [kind(c) for c in cells]
+    cuts = [0]
+    seen_numbers = False
+    k = 0
+    while k < len(cells):
+        if kinds[k] == "N":
+            seen_numbers = True
+        elif (
+            seen_numbers
+            and k + 3 <= len(cells)
+            and all(kinds[j] == "T" and _HEADER_WORD.search(cells[j].text) for j in range(k, k + 3))
+        ):
+            back = k
+            while back > cuts[-1] and kinds[back - 1] == "T" and _HEADER_WORD.search(cells[back - 1].text):
+                back -= 1  # the header's first words (一级指标 二级指标) belong to it too
+            cuts.append(back)
+            seen_numbers = False
+            k += 3
+            continue
+        k += 1
+    cuts.append(len(cells))
+    whole = _stream_grid(cells, start, end, source)
+    if len(cuts) == 2 or _title_width(kinds, cells) is not None:
+        return [whole] if whole is not None else []
+    parts = []
+    for a, b in pairwise(cuts):
+        sub = cells[a:b]
+        located = [c for c in sub if c.start >= 0]
+        if not located:
+            continue
+        grid = _stream_grid(sub, located[0].start, located[-1].end, source)
+        if grid is not None:
+            parts.append(grid)
+    return parts or ([whole] if whole is not None else [])
 
 
 def _stream_grid(cells: list[Cell], start: int, end: int, source: str) -> Grid | None:
@@ -410,6 +455,12 @@ def _stream_grid(cells: list[Cell], start: int, end: int, source: str) -> Grid |
             width = len(runs[0])
     if width is None:
         return Grid([cells], start, end, source, uncertain="单元格无法分行对齐")
+    # A row's other labels (一级 二级 …) may stand before the one next to its numbers: start the rows where
+    # the header ends in whole rows.
+    for o in range(data, max(-1, data - width), -1):
+        if o % width == 0 and all(kinds[j] == "T" for j in range(o, data)):
+            data = o
+            break
     grid = _fixed_rows(cells[data:], kinds[data:], 0, width, start, end, source)
     grid.rows = [*_header_cells(cells[:data], width), *grid.rows]
     return grid.squared()
@@ -437,7 +488,7 @@ def _label_rows(kinds: list[str], data: int) -> tuple[int, int, list[tuple[int, 
     out: list[tuple[int, int]] = []
     ragged: set[int] = set()
     pos = data
-    for a, b, x, y in units:
+    for a, b, x, _y in units:
         head = a + len(x) - lead  # this row's labels; anything before them is rows without numbers
         extra = max(0, head - pos)
         while extra > 0:
@@ -751,7 +802,8 @@ def _line_dumps(text: str, lines: list[_Line], claimed: list[bool]) -> Iterator[
         if first is None or best < 3:
             continue  # the longest stretch of regular rows is the table; the rest is its scrambled header
         roles = [t for t in toks if _ROLE_WORD.match(t.text) and t.start < grid.rows[first][0].start]
-        if len(roles) >= len(numeric) > 0:
+        own = sum(1 for c in grid.rows[0] if _ROLE_WORD.match(c.text.strip()))
+        if own < 2 and len(roles) >= len(numeric) > 0:
             head = [Cell()] * grid.width
             for c, t in zip(numeric, roles[-len(numeric) :], strict=True):
                 head[c] = t

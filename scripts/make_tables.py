@@ -483,6 +483,15 @@ def indicator_targets() -> Shape:
 
 SHAPES = [allocation, sangong, budget_exec, income_balance, shares, indicator_targets]
 
+# Findings a planted change also makes true beyond the arithmetic relation it breaks, checked by hand:
+# raising 基层诊疗量占比's 得分 to 22 gives full marks (22 ≥ 20) to an indicator that missed its target
+# (58.4% < ≥60%), which an auditor flags as well (TARGET, a warning).
+ALSO_FLAGGED: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {
+    ("indicator_targets", "err1"): [
+        ("TARGET", "warning", "58.4%", "基层诊疗量占比 实际58.4% < 指标值≥60%，得分22 ≥ 分值20（满分）")
+    ],
+}
+
 
 # --------------------------------------------------------------------------------------------------------
 # Checking the planted arithmetic
@@ -861,6 +870,7 @@ def write_shape(shape: Shape, err_tables: list[Table]) -> tuple[int, int]:
             nfiles += 1
             if err is not None:
                 rows += [(path.name, shape.rels[[r.rid for r in shape.rels].index(b.rid)].check, "error", b.stated, b.why) for b in err.breaks]
+                rows += [(path.name, *extra) for extra in ALSO_FLAGGED.get((shape.name, variant), [])]
     with open(folder / "expected.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(EXPECTED_COLUMNS)

@@ -1,6 +1,6 @@
 """Write the current realdev figures into fixtures/realdev/figures.json (run after an improvement, then commit).
 
-    python scripts/raise_figures.py
+python scripts/raise_figures.py
 """
 
 from __future__ import annotations

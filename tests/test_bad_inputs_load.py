@@ -92,8 +92,7 @@ def test_ocr_availability_follows_tesseract() -> None:
         assert not documents.ocr_available()
 
 
-def test_scanned_page_among_text_pages_is_skipped_with_a_note(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scanned_page_among_text_pages_is_skipped_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(documents, "ocr_available", lambda: False)
     mixed = pymupdf.open(BAD / "scanned.pdf")  # page 1: an image only
     mixed.insert_pdf(pymupdf.open(REAL_PDF))  # pages 2-3: text
@@ -128,9 +127,11 @@ def test_missing_file(tmp_path: Path) -> None:
     assert err.value.reason == "文件不存在"
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="running as root: a chmod 000 file is still readable, so no error to see "
-                           "(test_permission_denied_simulated covers the code path)")
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0,
+    reason="running as root: a chmod 000 file is still readable, so no error to see "
+    "(test_permission_denied_simulated covers the code path)",
+)
 def test_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "locked.txt"
     path.write_text("内容", encoding="utf-8")
@@ -200,8 +201,11 @@ def _mutate(data: bytes, seed: int, how: str) -> bytes:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(min_value=0, max_value=2**32), how=st.sampled_from(["cut", "flip"]),
-       suffix=st.sampled_from([".pdf", ".docx"]))
+@given(
+    seed=st.integers(min_value=0, max_value=2**32),
+    how=st.sampled_from(["cut", "flip"]),
+    suffix=st.sampled_from([".pdf", ".docx"]),
+)
 def test_damaged_files_never_crash(tmp_path: Path, seed: int, how: str, suffix: str) -> None:
     """Whatever the damage, load() returns a Document or raises LoadError, nothing else."""
     source = REAL_PDF if suffix == ".pdf" else REAL_DOCX
@@ -220,7 +224,7 @@ def test_damaged_content_stream_is_noted(tmp_path: Path) -> None:
     data = bytearray(REAL_PDF.read_bytes())
     xref = pymupdf.open(REAL_PDF)[0].get_contents()[0]
     start = data.index(b"stream", data.index(b"\n%d 0 obj" % xref)) + 7
-    data[start + 40:start + 48] = b"\x00garbage"  # inside page 1's deflated content
+    data[start + 40 : start + 48] = b"\x00garbage"  # inside page 1's deflated content
     (tmp_path / "d.pdf").write_bytes(bytes(data))
     doc = load(tmp_path / "d.pdf")
     assert "第1页内容有损坏，提取的文字可能不全" in doc.notes
@@ -231,7 +235,7 @@ def test_pdf_with_every_stream_damaged_is_corrupt(tmp_path: Path) -> None:
     data = bytearray(REAL_PDF.read_bytes())
     position = 0
     while (position := data.find(b"stream\n", position)) != -1:
-        data[position + 47:position + 55] = b"\x00garbage"
+        data[position + 47 : position + 55] = b"\x00garbage"
         position += 7
     (tmp_path / "d.pdf").write_bytes(bytes(data))
     with pytest.raises(LoadError) as err:

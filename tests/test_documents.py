@@ -140,8 +140,7 @@ def test_docx_merged_cells_give_text_once(tmp_path: Path) -> None:
         t.cell(0, 0).merge(t.cell(1, 0)).text = "产出指标"  # merged down
         t.cell(0, 1).merge(t.cell(0, 2)).text = "数量指标"  # merged across
         t.cell(0, 3).text = "2"
-        for r, c, text in [(1, 1, "a"), (1, 2, "b"), (1, 3, "c"), (2, 0, "1"), (2, 1, "2"), (2, 2, "3"),
-                           (2, 3, "4")]:
+        for r, c, text in [(1, 1, "a"), (1, 2, "b"), (1, 3, "c"), (2, 0, "1"), (2, 1, "2"), (2, 2, "3"), (2, 3, "4")]:
             t.cell(r, c).text = text
 
     doc = load(_docx(tmp_path / "m.docx", build))
@@ -217,8 +216,10 @@ def test_docx_grid_before_pads_the_row(tmp_path: Path) -> None:
 
 
 def _story_pdf(path: Path, html: str) -> Path:
-    css = ("body{font-size:10.5pt} p{margin:0 0 6pt 0} table{border-collapse:collapse;width:100%}"
-           " td{border:0.6pt solid black;padding:2pt}")
+    css = (
+        "body{font-size:10.5pt} p{margin:0 0 6pt 0} table{border-collapse:collapse;width:100%}"
+        " td{border:0.6pt solid black;padding:2pt}"
+    )
     story = pymupdf.Story(html=html, user_css=css)
     writer = pymupdf.DocumentWriter(str(path))
     more = True
@@ -232,10 +233,13 @@ def _story_pdf(path: Path, html: str) -> Path:
 
 
 def test_pdf_merged_cells_follow_the_contract(tmp_path: Path) -> None:
-    pdf = _story_pdf(tmp_path / "m.pdf", "<p>前文</p><table>"
-                     "<tr><td rowspan='2'>产出指标</td><td colspan='2'>数量指标</td><td>2</td></tr>"
-                     "<tr><td>a</td><td>b</td><td>c</td></tr>"
-                     "<tr><td>1</td><td>2</td><td>3</td><td>4</td></tr></table><p>后文</p>")
+    pdf = _story_pdf(
+        tmp_path / "m.pdf",
+        "<p>前文</p><table>"
+        "<tr><td rowspan='2'>产出指标</td><td colspan='2'>数量指标</td><td>2</td></tr>"
+        "<tr><td>a</td><td>b</td><td>c</td></tr>"
+        "<tr><td>1</td><td>2</td><td>3</td><td>4</td></tr></table><p>后文</p>",
+    )
     doc = load(pdf)
     assert doc.kind == "pdf"
     assert doc.text == "前文\n\n产出指标\t数量指标\t\t2\n\ta\tb\tc\n1\t2\t3\t4\n\n后文"
@@ -256,8 +260,13 @@ def test_pdf_fake_bold_and_watermark(tmp_path: Path) -> None:
     # Word's fake bold draws the glyphs twice, a fraction of a point apart.
     page.insert_text((72, 100), "年末资金结余48.99万元", fontname="china-s", fontsize=12)
     page.insert_text((72.3, 100), "年末资金结余48.99万元", fontname="china-s", fontsize=12)
-    page.insert_text((150, 500), "仅供内部使用 123", fontname="china-s", fontsize=40,
-                     morph=(pymupdf.Point(150, 500), pymupdf.Matrix(-45)))
+    page.insert_text(
+        (150, 500),
+        "仅供内部使用 123",
+        fontname="china-s",
+        fontsize=40,
+        morph=(pymupdf.Point(150, 500), pymupdf.Matrix(-45)),
+    )
     pdf.save(tmp_path / "b.pdf")
     assert load(tmp_path / "b.pdf").text == "年末资金结余48.99万元"
 
@@ -313,7 +322,7 @@ def test_converted_table_rows_are_tab_lines(path: Path, loaded: dict[Path, Docum
         while cells and not cells[-1]:
             cells.pop()  # padding: the rendered table may be wider than this seed row
         n = len(cells)
-        if not any(line[i:i + n] == cells for line in row_lines for i in range(len(line) - n + 1)):
+        if not any(line[i : i + n] == cells for line in row_lines for i in range(len(line) - n + 1)):
             missing.append(row)
     assert not missing, f"{len(missing)} table rows not found, e.g. {missing[:2]}"
 
@@ -347,8 +356,7 @@ def _pdf_page_of(pdf: pymupdf.Document, needle: str) -> int:
     ("name", "needles"),
     [
         ("003_ff45a6316085bfcc.pdf", ["138050.24", "医疗救助财政补助资金", "674", "巡察"]),
-        ("004_f69b799b5693d40d.pdf", ["银金医保发", "91.54", "产出高效", "反欺诈监测试点工作开展情况指标分值",
-                                     "4.7"]),
+        ("004_f69b799b5693d40d.pdf", ["银金医保发", "91.54", "产出高效", "反欺诈监测试点工作开展情况指标分值", "4.7"]),
         ("000_76de77d70b614fce.pdf", ["48.99", "181.42", "绩效分析指标表"]),
     ],
 )
@@ -393,8 +401,11 @@ def test_docx_of_seed_has_no_pages(loaded: dict[Path, Document]) -> None:
 
 
 def test_loading_a_pdf_prints_nothing() -> None:
-    code = ("from pathlib import Path; from auditor.documents import load; "
-            f"load(Path({str(CONVERTED / '003_ff45a6316085bfcc.pdf')!r}))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=FIXTURES.parent)
+    code = (
+        "from pathlib import Path; from auditor.documents import load; "
+        f"load(Path({str(CONVERTED / '003_ff45a6316085bfcc.pdf')!r}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=FIXTURES.parent
+    )
     assert result.stdout == ""

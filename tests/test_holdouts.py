@@ -8,7 +8,8 @@ the other; an expected `stated` may list alternatives separated by "|".  An expe
 is a miss; a flag that matches no expected row is a false alarm.
 
 First blind runs (before the fixes each round prompted): holdout 10/17 found with 10 false alarms, holdout2
-5/17 with 15, holdout3 8/13 with 1, holdout4 11/14 with 3.  They are regression suites now.
+5/17 with 15, holdout3 8/13 with 1, holdout4 11/14 with 3, holdout_tables (tables in six text layouts) 12/17
+with 12 and one of three clean reports flagged.  They are regression suites now.
 `python -m tests.test_holdouts` lists them.
 """
 
@@ -27,13 +28,17 @@ from auditor.audit import audit_path
 
 from .conftest import FIXTURES
 
-FOLDERS = ("holdout", "holdout2", "holdout3", "holdout4")
+FOLDERS = ("holdout", "holdout2", "holdout3", "holdout4", "holdout_tables")
 SUFFIX = ".expected.csv"
 KNOWN_MISS = {
     (
         "holdout2",
         "h2_09_baoding_shijian_choujian.txt",
     ): "CHANGE 9.77%: 1,126.00 is named 预算安排, the change says 项目经费",
+    (
+        "holdout_tables",
+        "ht_06_meicen_shuili_xiangmu.txt",
+    ): "SCORE_RANGE 46: a prose total score (产出指标得分46分) nests under the next item's 满分10分",
 }
 
 
@@ -166,7 +171,7 @@ def test_holdout_report(folder: str, name: str) -> None:
 def test_each_holdout_has_clean_reports(folder: str) -> None:
     names = reports(folder)
     assert len(names) >= 8
-    assert sum(not read_expected(folder, n) for n in names) == 2
+    assert sum(not read_expected(folder, n) for n in names) >= 2
 
 
 def summary(folder: str) -> str:

@@ -22,8 +22,15 @@ def unit_of(text: str, name: str = "report.txt", title: str = "测试报告") ->
 
 
 def llm_config(base_url: str, tmp_path: Path, **kw: Any) -> ExtractConfig:
-    values: dict[str, Any] = {"extractor": "llm", "model": "m", "base_url": base_url, "api_key": FAKE_KEY,
-                              "cache_dir": str(tmp_path / "cache"), "timeout": 5.0, "max_attempts": 4}
+    values: dict[str, Any] = {
+        "extractor": "llm",
+        "model": "m",
+        "base_url": base_url,
+        "api_key": FAKE_KEY,
+        "cache_dir": str(tmp_path / "cache"),
+        "timeout": 5.0,
+        "max_attempts": 4,
+    }
     values.update(kw)
     return ExtractConfig(**values)
 

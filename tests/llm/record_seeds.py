@@ -74,11 +74,20 @@ def _band_quote(unit: Unit, low: Any, high: Any, grade: str) -> str:
 
 def _rating(r: Rating, unit: Unit) -> dict[str, Any]:
     return {
-        "score": _lq(r.score), "grade": r.grade,
+        "score": _lq(r.score),
+        "grade": r.grade,
         "grade_quote": r.grade_evidence.quote if r.grade_evidence else "",
-        "bands": [{"grade": b.grade, "low": str(b.low), "high": str(b.high), "low_inclusive": b.low_inclusive,
-                   "high_inclusive": b.high_inclusive, "quote": _band_quote(unit, b.low, b.high, b.grade)}
-                  for b in r.bands],
+        "bands": [
+            {
+                "grade": b.grade,
+                "low": str(b.low),
+                "high": str(b.high),
+                "low_inclusive": b.low_inclusive,
+                "high_inclusive": b.high_inclusive,
+                "quote": _band_quote(unit, b.low, b.high, b.grade),
+            }
+            for b in r.bands
+        ],
     }
 
 
@@ -87,9 +96,19 @@ def _scores(roots: list[ScoreNode]) -> list[dict[str, Any]]:
 
     def walk(node: ScoreNode, parent: int | None) -> None:
         nid = len(out) + 1
-        out.append({"id": nid, "parent": parent, "name": node.name, "level": node.level,
-                    "max_score": _lq(node.max_score), "score": _lq(node.score), "deduction": _lq(node.deduction),
-                    "not_applicable": node.not_applicable, "source": node.source})
+        out.append(
+            {
+                "id": nid,
+                "parent": parent,
+                "name": node.name,
+                "level": node.level,
+                "max_score": _lq(node.max_score),
+                "score": _lq(node.score),
+                "deduction": _lq(node.deduction),
+                "not_applicable": node.not_applicable,
+                "source": node.source,
+            }
+        )
         for c in node.children:
             walk(c, nid)
 
@@ -100,26 +119,60 @@ def _scores(roots: list[ScoreNode]) -> list[dict[str, Any]]:
 
 def to_reply(facts: Facts, unit: Unit) -> dict[str, Any]:
     """Grounded Facts in the schema the model fills (ExtractedFacts)."""
-    flows = [{"name": f.name, "source": f.source,
-              **{k: _lq(getattr(f, k)) for k in type(f).model_fields if k not in {"name", "source"}}}
-             for f in facts.fund_flows]
+    flows = [
+        {
+            "name": f.name,
+            "source": f.source,
+            **{k: _lq(getattr(f, k)) for k in type(f).model_fields if k not in {"name", "source"}},
+        }
+        for f in facts.fund_flows
+    ]
     return {
         "fund_flows": flows,
-        "sums": [{"label": s.label, "total": _lq(s.total), "parts": [_lq(p) for p in s.parts],
-                  "exhaustive": s.exhaustive} for s in facts.sums],
-        "ratios": [{"label": r.label, "rate": _lq(r.rate), "numerator": [_lq(x) for x in r.numerator],
-                    "denominator": [_lq(x) for x in r.denominator], "complement": r.complement}
-                   for r in facts.ratios],
-        "changes": [{"label": c.label, "before": _lq(c.before), "after": _lq(c.after), "change": _lq(c.change),
-                     "direction": "增加" if c.direction == 1 else "减少", "relative": c.relative}
-                    for c in facts.changes],
+        "sums": [
+            {"label": s.label, "total": _lq(s.total), "parts": [_lq(p) for p in s.parts], "exhaustive": s.exhaustive}
+            for s in facts.sums
+        ],
+        "ratios": [
+            {
+                "label": r.label,
+                "rate": _lq(r.rate),
+                "numerator": [_lq(x) for x in r.numerator],
+                "denominator": [_lq(x) for x in r.denominator],
+                "complement": r.complement,
+            }
+            for r in facts.ratios
+        ],
+        "changes": [
+            {
+                "label": c.label,
+                "before": _lq(c.before),
+                "after": _lq(c.after),
+                "change": _lq(c.change),
+                "direction": "增加" if c.direction == 1 else "减少",
+                "relative": c.relative,
+            }
+            for c in facts.changes
+        ],
         "scores": _scores(facts.scores),
-        "indicators": [{
-            "name": i.name, "levels": i.levels, "op": i.op, "target": _lq(i.target),
-            "target_high": _lq(i.target_high), "target_text": i.target_text, "actual": _lq(i.actual),
-            "actual_text": i.actual_text, "score": _lq(i.score), "max_score": _lq(i.max_score), "reason": i.reason,
-            "has_reason_column": i.has_reason_column, "quote": i.evidence.quote,
-        } for i in facts.indicators],
+        "indicators": [
+            {
+                "name": i.name,
+                "levels": i.levels,
+                "op": i.op,
+                "target": _lq(i.target),
+                "target_high": _lq(i.target_high),
+                "target_text": i.target_text,
+                "actual": _lq(i.actual),
+                "actual_text": i.actual_text,
+                "score": _lq(i.score),
+                "max_score": _lq(i.max_score),
+                "reason": i.reason,
+                "has_reason_column": i.has_reason_column,
+                "quote": i.evidence.quote,
+            }
+            for i in facts.indicators
+        ],
         "ratings": [_rating(r, unit) for r in facts.ratings],
         "claims": [{"kind": c.kind, "quote": c.evidence.quote} for c in facts.claims],
         "statements": [{"subject": s.subject, "kind": s.kind, "quote": s.evidence.quote} for s in facts.statements],
@@ -139,8 +192,17 @@ def record_unit(unit: Unit, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> list[dict
             first = min(starts) - unit.start if starts else 0
             k = max(i for i, (o, _p) in enumerate(pieces) if o <= first) if pieces else 0
             getattr(per_chunk[k], name).append(item)
-    return [{"unit": unit.title, "chunk": i + 1, "of": len(pieces), "chars": [o, o + len(p)], "sha256": sha(p),
-             "reply": to_reply(per_chunk[i], unit)} for i, (o, p) in enumerate(pieces)]
+    return [
+        {
+            "unit": unit.title,
+            "chunk": i + 1,
+            "of": len(pieces),
+            "chars": [o, o + len(p)],
+            "sha256": sha(p),
+            "reply": to_reply(per_chunk[i], unit),
+        }
+        for i, (o, p) in enumerate(pieces)
+    ]
 
 
 def record(seeds: Path = SEEDS, out: Path = OUT) -> list[Path]:

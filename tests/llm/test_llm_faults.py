@@ -202,8 +202,7 @@ def test_400_is_not_retried_and_its_message_is_kept(tmp_path: Path) -> None:
 def test_truncated_output_shrinks_the_chunk_and_retries_once(tmp_path: Path) -> None:
     first_half = {"fund_flows": [FLOW]}
     second_half = {"fund_flows": [], "ratios": []}
-    with FakeOpenAI([Reply('{"fund_flows": [', finish_reason="length"), Reply(first_half),
-                     Reply(second_half)]) as srv:
+    with FakeOpenAI([Reply('{"fund_flows": [', finish_reason="length"), Reply(first_half), Reply(second_half)]) as srv:
         res = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
         assert srv.count == 3
         halves = [s.body["messages"][-1]["content"] for s in srv.seen[1:]]
@@ -245,15 +244,22 @@ def test_json_mode_sends_json_object_and_reads_plain_json(tmp_path: Path) -> Non
 
 def test_a_number_not_in_the_text_is_dropped_and_counted(tmp_path: Path) -> None:
     invented = {
-        "fund_flows": [{
-            "name": "补助资金",
-            "allocated": q("1,108", "万元", "当年下达资金1,108万元"),
-            "spent": q("465.41", "万元", "实际支出883.3万元"),  # quote is real, number is not in it
-            "available": q("999", "万元", "合计999万元"),  # quote is not in the text at all
-            "rate": q("77.52", "%", "预算执行率为77.52%"),
-        }],
-        "ratings": [{"score": q("95", "分", "自评得分95分"), "grade": "优", "bands": [
-            {"grade": "优", "low": "90", "high": "100", "quote": "90分以上为优"}]}],
+        "fund_flows": [
+            {
+                "name": "补助资金",
+                "allocated": q("1,108", "万元", "当年下达资金1,108万元"),
+                "spent": q("465.41", "万元", "实际支出883.3万元"),  # quote is real, number is not in it
+                "available": q("999", "万元", "合计999万元"),  # quote is not in the text at all
+                "rate": q("77.52", "%", "预算执行率为77.52%"),
+            }
+        ],
+        "ratings": [
+            {
+                "score": q("95", "分", "自评得分95分"),
+                "grade": "优",
+                "bands": [{"grade": "优", "low": "90", "high": "100", "quote": "90分以上为优"}],
+            }
+        ],
     }
     unit = unit_of(TEXT)
     with FakeOpenAI([Reply(invented)]) as srv:
@@ -273,12 +279,16 @@ def test_a_number_not_in_the_text_is_dropped_and_counted(tmp_path: Path) -> None
 
 def test_full_width_digits_are_grounded(tmp_path: Path) -> None:
     text = "当年下达资金１，１０８万元，实际支出８８３．３万元，预算执行率为７９．７２％。\n"
-    reply = {"fund_flows": [{
-        "name": "资金",
-        "allocated": q("１，１０８", "万元", "当年下达资金１，１０８万元"),
-        "spent": q("883.3", "万元", "实际支出８８３．３万元"),
-        "rate": q("７９．７２", "％", "预算执行率为７９．７２％"),
-    }]}
+    reply = {
+        "fund_flows": [
+            {
+                "name": "资金",
+                "allocated": q("１，１０８", "万元", "当年下达资金１，１０８万元"),
+                "spent": q("883.3", "万元", "实际支出８８３．３万元"),
+                "rate": q("７９．７２", "％", "预算执行率为７９．７２％"),
+            }
+        ]
+    }
     unit = unit_of(text)
     with FakeOpenAI([Reply(reply)]) as srv:
         res = extractor(srv.base_url, tmp_path).extract(unit)
@@ -293,9 +303,16 @@ def test_full_width_digits_are_grounded(tmp_path: Path) -> None:
 
 
 def test_an_invented_number_in_a_name_never_reaches_a_message(tmp_path: Path) -> None:
-    reply = {"fund_flows": [{"name": "补助资金（共9999万元）", "spent": q("883.3", "万元", "实际支出883.3万元"),
-                             "available": q("1133.73", "万元", "合计1133.73万元"),
-                             "rate": q("77.52", "%", "预算执行率为77.52%")}]}
+    reply = {
+        "fund_flows": [
+            {
+                "name": "补助资金（共9999万元）",
+                "spent": q("883.3", "万元", "实际支出883.3万元"),
+                "available": q("1133.73", "万元", "合计1133.73万元"),
+                "rate": q("77.52", "%", "预算执行率为77.52%"),
+            }
+        ]
+    }
     with FakeOpenAI([Reply(reply)]) as srv:
         res = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
     assert "9999" not in res.facts.fund_flows[0].name

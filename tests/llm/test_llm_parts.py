@@ -23,8 +23,10 @@ TEXT = "当年下达资金1,108万元，上年结转25.73万元，合计1133.73�
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("资金万元。；\n\n\t 0123456789")), max_size=400),
-       st.integers(min_value=5, max_value=120))
+@given(
+    st.text(alphabet=st.sampled_from(list("资金万元。；\n\n\t 0123456789")), max_size=400),
+    st.integers(min_value=5, max_value=120),
+)
 def test_chunks_cover_the_text_exactly_and_respect_the_limit(text: str, limit: int) -> None:
     chunks = chunk_text(text, limit)
     assert "".join(c for _, c in chunks) == text
@@ -87,9 +89,13 @@ def test_default_cache_dir_is_the_user_cache(monkeypatch: pytest.MonkeyPatch, tm
 
 def qty(text: str, number: str, unit: str = "万元") -> Quantity:
     start = TEXT.index(text)
-    return Quantity(value=Decimal(number.replace(",", "")), unit=unit, text=number,
-                    decimals=len(number.partition(".")[2]),
-                    evidence=Evidence(quote=text, start=start, end=start + len(text)))
+    return Quantity(
+        value=Decimal(number.replace(",", "")),
+        unit=unit,
+        text=number,
+        decimals=len(number.partition(".")[2]),
+        evidence=Evidence(quote=text, start=start, end=start + len(text)),
+    )
 
 
 class Fixed:
@@ -101,14 +107,31 @@ class Fixed:
 
 
 def test_hybrid_keeps_agreed_values_once_and_rules_win_disagreements() -> None:
-    rules = Facts(fund_flows=[FundFlow(name="补助资金", allocated=qty("当年下达资金1,108万元", "1,108"),
-                                       spent=qty("实际支出883.3万元", "883.3"))])
+    rules = Facts(
+        fund_flows=[
+            FundFlow(
+                name="补助资金",
+                allocated=qty("当年下达资金1,108万元", "1,108"),
+                spent=qty("实际支出883.3万元", "883.3"),
+            )
+        ]
+    )
     llm = Facts(
-        fund_flows=[FundFlow(name="医疗补助资金", allocated=qty("当年下达资金1,108万元", "1,108"),
-                             spent=qty("实际支出883.3万元", "883.3").model_copy(update={"value": Decimal("833.3")}),
-                             rate=qty("预算执行率为77.52%", "77.52", "%"))],
-        sums=[SumClaim(label="合计", total=qty("合计1133.73万元", "1133.73"),
-                       parts=[qty("当年下达资金1,108万元", "1,108"), qty("上年结转25.73万元", "25.73")])],
+        fund_flows=[
+            FundFlow(
+                name="医疗补助资金",
+                allocated=qty("当年下达资金1,108万元", "1,108"),
+                spent=qty("实际支出883.3万元", "883.3").model_copy(update={"value": Decimal("833.3")}),
+                rate=qty("预算执行率为77.52%", "77.52", "%"),
+            )
+        ],
+        sums=[
+            SumClaim(
+                label="合计",
+                total=qty("合计1133.73万元", "1133.73"),
+                parts=[qty("当年下达资金1,108万元", "1,108"), qty("上年结转25.73万元", "25.73")],
+            )
+        ],
         dropped=2,
     )
     hybrid = HybridExtractor(rules=Fixed("rules", rules), llm=Fixed("llm", llm, calls=3))
@@ -123,8 +146,15 @@ def test_hybrid_keeps_agreed_values_once_and_rules_win_disagreements() -> None:
 
 
 def test_hybrid_with_identical_facts_changes_nothing() -> None:
-    facts = Facts(fund_flows=[FundFlow(name="补助资金", spent=qty("实际支出883.3万元", "883.3"))],
-                  sums=[SumClaim(label="合计", total=qty("合计1133.73万元", "1133.73"),
-                                 parts=[qty("当年下达资金1,108万元", "1,108"), qty("上年结转25.73万元", "25.73")])])
+    facts = Facts(
+        fund_flows=[FundFlow(name="补助资金", spent=qty("实际支出883.3万元", "883.3"))],
+        sums=[
+            SumClaim(
+                label="合计",
+                total=qty("合计1133.73万元", "1133.73"),
+                parts=[qty("当年下达资金1,108万元", "1,108"), qty("上年结转25.73万元", "25.73")],
+            )
+        ],
+    )
     merged, n = merge_facts(facts, facts, unit_of(TEXT))
     assert n == 0 and merged == facts

@@ -62,7 +62,8 @@ def rules_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_seeds_with_llm_give_the_rules_flags_and_a_rerun_is_free(
-        tmp_path: Path, rules_out: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, rules_out: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     cache = tmp_path / "cache"
     with FakeOpenAI(responder=Replay()) as srv:
@@ -80,7 +81,8 @@ def test_seeds_with_llm_give_the_rules_flags_and_a_rerun_is_free(
     assert all(int(r["prompt_tokens"]) > 0 and r["cached"] == "no" for r in reports)
     assert all(r["dropped"] == "0" for r in reports)
     assert flag_rows(tmp_path / "out1") == flag_rows(rules_out), (
-        "llm flags differ from rules flags; after a rules change re-record: python -m tests.llm.record_seeds")
+        "llm flags differ from rules flags; after a rules change re-record: python -m tests.llm.record_seeds"
+    )
 
     assert n_second == 0
     again = rows(tmp_path / "out2" / "reports.csv")
@@ -140,14 +142,23 @@ def test_a_unit_that_keeps_failing_fails_alone(tmp_path: Path, fault: str, fast_
         if "另一份报告" in chunk:
             return script.pop(0)
         n, s = ("200", "190") if "200" in chunk else ("100", "90")
-        return Reply({"fund_flows": [{"name": "资金",
-                                      "allocated": {"number": n, "unit": "万元", "quote": f"下达资金{n}万元"},
-                                      "spent": {"number": s, "unit": "万元", "quote": f"实际支出{s}万元"},
-                                      "rate": {"number": "95", "unit": "%", "quote": "预算执行率为95%"}}]})
+        return Reply(
+            {
+                "fund_flows": [
+                    {
+                        "name": "资金",
+                        "allocated": {"number": n, "unit": "万元", "quote": f"下达资金{n}万元"},
+                        "spent": {"number": s, "unit": "万元", "quote": f"实际支出{s}万元"},
+                        "rate": {"number": "95", "unit": "%", "quote": "预算执行率为95%"},
+                    }
+                ]
+            }
+        )
 
     with FakeOpenAI(responder=respond) as srv:
-        res = audit_path(src, llm_config(srv.base_url, tmp_path, timeout=0.3, max_attempts=3, concurrency=2,
-                                         no_cache=True))
+        res = audit_path(
+            src, llm_config(srv.base_url, tmp_path, timeout=0.3, max_attempts=3, concurrency=2, no_cache=True)
+        )
         assert srv.count == 2 + cost
     by_file = {u.file: u for u in res.units}
     assert by_file["b.txt"].status == "failed" and reason in by_file["b.txt"].detail
@@ -160,13 +171,32 @@ def test_invented_numbers_give_a_grounding_flag_and_a_dropped_count(tmp_path: Pa
     src = tmp_path / "in"
     src.mkdir()
     (src / "r.txt").write_text("当年下达资金100万元，实际支出90万元，预算执行率为95%。\n", encoding="utf-8")
-    reply = {"fund_flows": [{"name": "资金",
-                             "allocated": {"number": "465.41", "unit": "万元", "quote": "下达资金100万元"},
-                             "spent": {"number": "90", "unit": "万元", "quote": "实际支出90万元"},
-                             "rate": {"number": "95", "unit": "%", "quote": "预算执行率为95%"}}]}
+    reply = {
+        "fund_flows": [
+            {
+                "name": "资金",
+                "allocated": {"number": "465.41", "unit": "万元", "quote": "下达资金100万元"},
+                "spent": {"number": "90", "unit": "万元", "quote": "实际支出90万元"},
+                "rate": {"number": "95", "unit": "%", "quote": "预算执行率为95%"},
+            }
+        ]
+    }
     with FakeOpenAI([Reply(reply)]) as srv:
-        res = audit([str(src), "-o", str(tmp_path / "out"), "-q", "--extractor", "llm", "--base-url", srv.base_url,
-                     "--model", "m", "--no-cache"])
+        res = audit(
+            [
+                str(src),
+                "-o",
+                str(tmp_path / "out"),
+                "-q",
+                "--extractor",
+                "llm",
+                "--base-url",
+                srv.base_url,
+                "--model",
+                "m",
+                "--no-cache",
+            ]
+        )
         assert srv.count == 1
     assert res.exit_code == 0, res.output
     flags = rows(tmp_path / "out" / "flags.csv")
@@ -192,8 +222,22 @@ def test_auto_uses_llm_only_when_a_model_is_configured(tmp_path: Path) -> None:
 
 def test_hybrid_runs_both_and_matches_rules_on_seeds(tmp_path: Path, rules_out: Path) -> None:
     with FakeOpenAI(responder=Replay()) as srv:
-        res = audit([str(SEEDS), "-o", str(tmp_path / "out"), "-q", "--extractor", "hybrid", "--base-url",
-                     srv.base_url, "--model", "m", "--cache-dir", str(tmp_path / "cache")])
+        res = audit(
+            [
+                str(SEEDS),
+                "-o",
+                str(tmp_path / "out"),
+                "-q",
+                "--extractor",
+                "hybrid",
+                "--base-url",
+                srv.base_url,
+                "--model",
+                "m",
+                "--cache-dir",
+                str(tmp_path / "cache"),
+            ]
+        )
         assert srv.count >= 11
     assert res.exit_code in (0, 1), res.output
     reports = rows(tmp_path / "out" / "reports.csv")

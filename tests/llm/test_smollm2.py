@@ -66,9 +66,21 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with log.open("wb") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "8192"],
-            stdout=fh, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(model),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "8192",
+            ],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}/v1"
     try:
@@ -103,8 +115,9 @@ def quantities(obj: Any) -> Iterator[Quantity]:
             yield from quantities(getattr(obj, name))
 
 
-def test_smollm2_over_tools_mode_is_grounded_or_dropped(llama_server: str, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_smollm2_over_tools_mode_is_grounded_or_dropped(
+    llama_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A small output cap keeps a 135M model on 2 CPU cores within seconds per request.
     monkeypatch.setattr(llm_module, "DEFAULT_MAX_TOKENS", 400)
     cfg = llm_config(llama_server, tmp_path, model="smollm2", mode="tools", timeout=300, max_attempts=2)

@@ -26,9 +26,10 @@ _TOTAL = re.compile(r"^(?:合\s*计|总\s*计|共\s*计|总\s*额|总\s*数|全\
 _TOTAL_IN = re.compile(r"合\s*计|总\s*计")
 _SUBTOTAL = re.compile(r"小\s*计")
 _CHILD = re.compile(r"^\s*(?:其中\s*[:：]?|#|＃|—|－(?!\d)|-(?!\d)|\s{2,}|\u3000)")
+_IDENTIFIER = r"编码|代码|编号|序号|行次|栏次|科目号"
 _SECTION = re.compile(r"^按.{1,12}分[:：]?$")
 _NOT_ADDITIVE = re.compile(
-    r"率|比例|占比|比重|%|均|平均|标准|单价|指数|排名|序号|编号|代码|年份|年度|分值|得分|权重|价格"
+    r"率|比例|占比|比重|%|均|平均|标准|单价|指数|排名|序号|编号|代码|年份|年度|分值|得分|权重|价格|行次|栏次"
 )
 # A table of averages (院均, 人均, 生均): its rows do not add up to a total row.
 AVERAGES = re.compile(r"[院人生户校床次]均|平均")
@@ -73,7 +74,9 @@ class Sheet:
 
     @property
     def averages(self) -> bool:
-        return bool(AVERAGES.search(self.title + self.header_text))
+        """The whole table holds averages (its title says 院均, 人均 …); a column of them is known by its header."""
+        titles = [r for r in self.table.rows[: self.header] if sum(1 for c in r.cells if c.text.strip()) == 1]
+        return bool(AVERAGES.search(self.title + " ".join(c.text for r in titles for c in r.cells)))
 
     @property
     def data_rows(self) -> list[RowInfo]:
@@ -138,9 +141,12 @@ def analyse(table: Table, caption: list[Para] | None = None) -> Sheet:
     with_numbers = [r for r in data if any(is_value[r])]
     share = [sum(1 for r in with_numbers if c < len(is_value[r]) and is_value[r][c]) for c in range(width)]
     numeric = [share[c] >= max(1, 0.3 * len(with_numbers)) for c in range(width)]
-    # A column of serial numbers (1, 2, 3 …) before the labels is not data.
+    # A column of serial numbers (1, 2, 3 …) or of codes (科目编码, 行次) is not data.
+    heads = [" ".join(texts[r][c] for r in range(header) if c < len(texts[r])) for c in range(width)]
     for c in range(width):
-        if numeric[c] and _serials([texts[r][c] for r in data if c < len(texts[r])]):
+        if numeric[c] and (
+            _serials([texts[r][c] for r in data if c < len(texts[r])]) or re.search(_IDENTIFIER, heads[c])
+        ):
             numeric[c] = False
     first_value_col = next((c for c in range(width) if numeric[c]), width)
     for r in data:
@@ -194,12 +200,8 @@ def analyse(table: Table, caption: list[Para] | None = None) -> Sheet:
         for col in columns:
             if not col.numeric or col.index >= len(table.rows[r].cells):
                 continue
-            q = cell_value(
-                table.rows[r].cells[col.index],
-                f"{info.label}{col.label}",
-                info.label_cell,
-                info.unit or col.unit or table_unit,
-            )
+            unit = col.unit if col.unit == "%" else (info.unit or col.unit or table_unit)
+            q = cell_value(table.rows[r].cells[col.index], f"{info.label}{col.label}", info.label_cell, unit)
             if q is not None and not _YEARISH.match(table.rows[r].cells[col.index].text):
                 sheet.values[(r, col.index)] = q
     return sheet
@@ -213,11 +215,16 @@ def _realign(
     row = table.rows[r]
     filled = [c for c, t in enumerate(texts[r]) if t.strip()]
     misplaced = [c for c in filled if is_value[r][c] and not numeric[c] and c < first]
-    if not misplaced or any(is_value[r][c] for c in filled if numeric[c]):
+    if not misplaced:
         return
     targets = [c for c in range(first, len(numeric)) if numeric[c]]
     values = [c for c in filled if is_value[r][c] and c >= misplaced[0]]
-    if len(values) > len(targets) or any(c in filled for c in targets[: len(values)] if c not in values):
+    in_place = [c for c in values if numeric[c]]
+    # Either only some numbers strayed left (and the numeric columns they go to are free), or the whole row
+    # lost a cell before its numbers and every number moves one place on.
+    if in_place and len(values) != len(targets):
+        return
+    if not in_place and (len(values) > len(targets) or any(c in filled for c in targets[: len(values)])):
         return
     cells = list(row.cells)
     moved = {t: cells[v] for v, t in zip(values, targets, strict=False)}

@@ -233,6 +233,13 @@ def _sum_claim(sheet: Sheet, t_row: int, part_rows: list[int], col: int, exhaust
         parts.append(q)
     if not parts or holds(total_q, parts) is None:
         return None
+    if (
+        by == "row"
+        and len(parts) >= 2
+        and all(p.value >= 0 for p in parts)
+        and 0 < total_q.value <= max(p.value for p in parts)
+    ):
+        return None  # a total no bigger than one of its positive parts: a column of rates or averages, not a sum
     info = sheet.rows[t_row if by == "row" else col]
     col_label = sheet.columns[col if by == "row" else t_row].label
     label = f"表格“{info.label}”{('“' + col_label + '”') if col_label else ''}"
@@ -455,7 +462,7 @@ def table_rates(ctx: Context) -> Facts:
                     rate = rate.model_copy(update={"unit": "%"})
                     name = f"表格“{r.label}”"
                     if "执行率" in col.label:
-                        flows.append(FundFlow(name=name, budget=base, spent=spent, rate=rate, source="table"))
+                        flows.append(FundFlow(name=name, budget=base, spent=spent, rate=rate, source="sheet"))
                     else:
                         ratios.append(
                             RatioClaim(label=name + col.label, rate=rate, numerator=[spent], denominator=[base])
@@ -522,6 +529,7 @@ def table_balances(ctx: Context) -> Facts:
     flows: list[FundFlow] = []
     for sheet in sheets(ctx):
         flows.extend(_rolled_by_year(sheet))
+        flows.extend(_balance_rows(sheet))
         role: dict[str, int] = {}
         for c in sheet.columns:
             if not c.numeric:
@@ -553,8 +561,36 @@ def table_balances(ctx: Context) -> Facts:
             if got.get("closing") is not None:
                 fields["closing_balance"] = got["closing"]  # type: ignore[assignment]
             if len(fields) >= 3:
-                flows.append(FundFlow(name=f"表格“{r.label}”", source="table", **fields))
+                flows.append(FundFlow(name=f"表格“{r.label}”", source="sheet", **fields))
     return Facts(fund_flows=flows)
+
+
+def _balance_rows(sheet: Sheet) -> list[FundFlow]:
+    """Rows 年初结转和结余, 本年收入, 本年支出, 年末结转和结余 over a column of amounts: 年末 = 年初 + 收入 − 支出."""
+    role: dict[str, RowInfo] = {}
+    for r in sheet.data_rows:
+        for name, pat in (("opening", _OPENING), ("closing", _CLOSING), ("income", _INCOME), ("spent", _SPENT)):
+            if pat.search(r.label) and name not in role and not _CHANGE_COL.search(r.label):
+                role[name] = r
+                break
+    if len(role) < 4:
+        return []
+    out = []
+    for col in sheet.columns:
+        got = {k: sheet.value(r.index, col.index) for k, r in role.items()}
+        if any(v is None for v in got.values()):
+            continue
+        out.append(
+            FundFlow(
+                name=f"表格“{col.label or '金额'}”",
+                prior_balance=got["opening"],
+                allocated=got["income"],
+                spent=got["spent"],
+                closing_balance=got["closing"],
+                source="sheet",
+            )
+        )
+    return out
 
 
 _ROW_ROLE = re.compile(r"(?P<fund>.*?)(?P<role>累计结余|累计结存|滚存结余|年末结余|收入|支出)(?:[(（].*)?$")
@@ -591,7 +627,7 @@ def _rolled_by_year(sheet: Sheet) -> list[FundFlow]:
                     closing_balance=closing,
                     allocated=income,
                     spent=spent,
-                    source="table",
+                    source="sheet",
                     inferred=True,
                 )
             )
@@ -617,7 +653,7 @@ def _row_name(label: str) -> str:
 @register("tables.restated")
 def restated(ctx: Context) -> Facts:
     """A figure of the text that names a table row: it must equal that row's cell (in the column the text points to)."""
-    from auditor.extract.rules.scan import numbers
+    from auditor.extract.rules.scan import numbers, quantity
     from auditor.facts import Restatement
     from auditor.numbers import fold
 
@@ -633,22 +669,51 @@ def restated(ctx: Context) -> Facts:
             clause = text[n.label_start : n.i]
             change = bool(_UP_DOWN.search(clause[-4:] if len(clause) > 4 else clause))
             sentence = text[max(0, text.rfind("。", 0, n.i) + 1) : n.i]
-            for sheet in all_sheets:
-                hit = _restated_cell(sheet, clause, sentence, change, n.unit)
-                if hit is None:
-                    continue
-                row, cell = hit
-                from auditor.extract.rules.scan import quantity
-
-                q = quantity(n)
-                sign = -1 if change and _DOWN.search(clause) else 1
-                out.append(Restatement(label=f"“{_row_name(row.label)}”", first=q, second=cell, sign=sign))  # type: ignore[arg-type]
-                break
+            hits = [
+                hit
+                for sheet in all_sheets
+                if (hit := _restated_cell(sheet, clause, sentence, change, n.unit)) is not None
+            ]
+            q = quantity(n)
+            sign = -1 if change and _DOWN.search(clause) else 1
+            # Two tables may answer the same words: the one that agrees is the one meant; if none does and the
+            # words fit more than one table, which one the text restates is not known.
+            agree = [h for h in hits if _restates(q, h[1], sign)]
+            chosen = agree[:1] or (hits if len(hits) == 1 else [])
+            for row, cell in chosen:
+                label = f"“{_row_name(row.label) or row.label}”"
+                out.append(Restatement(label=label, first=q, second=cell, sign=sign))  # type: ignore[arg-type]
     return Facts(restatements=out)
 
 
-def _names_column(sheet: Sheet, name: str) -> bool:
-    return any(c.numeric and len(c.label) >= 3 and c.label in name for c in sheet.columns)
+def _restates(q: Quantity, cell: Quantity, sign: int) -> bool:
+    scaled = in_common_unit([q, cell])
+    return scaled is not None and scaled[0].scale(sign).intersects(scaled[1])
+
+
+def _same_subject(sheet: Sheet, sentence: str) -> bool:
+    """The sentence speaks of what the table's title names (four characters in common, years and numbers aside)."""
+    title = re.sub(r"[\d\s年度（）()“”\"单位万元：:，,。]", "", sheet.title + sheet.header_text)
+    said = re.sub(r"[\d\s年度（）()“”\"万元：:，,。]", "", sentence)
+    return any(title[i : i + 4] in said for i in range(max(0, len(title) - 3)))
+
+
+def _named_column(sheet: Sheet, name: str, sentence: str = "") -> str | None:
+    """The label of the numeric column the clause names (the longest such); a column headed by a year is named
+    by its label without the year when the sentence gives that year."""
+    found = []
+    years = set(_YEAR.findall(sentence))
+    for c in sheet.columns:
+        if not c.numeric:
+            continue
+        if len(c.label) >= 3 and c.label in name:
+            found.append(c.label)
+            continue
+        m = _YEAR.search(c.label)
+        bare = re.sub(r"^(?:19|20)\d\d年(?:度)?", "", c.label)
+        if m and m.group(1) in years and len(bare) >= 2 and bare != c.label and bare in name:
+            found.append(bare)
+    return max(found, key=len) if found else None
 
 
 _QUALIFIER = re.compile(r"^(?:截至\S*?|20\d\d年\S{0,4}?)?(?:全国|全省|全市|全县|全区|全州|本级|我市|我县|我区)?")
@@ -668,7 +733,22 @@ def _restated_cell(
     if not named:
         # The text may name the column and mean the table's total: "本次下达资金X万元", "…决算合计X万元".
         totals = [r for r in sheet.data_rows if r.kind == "total"]
-        if len(totals) == 1 and (_names_column(sheet, name) or re.search(r"合计|总计|总额", name)):
+        raw = re.sub(r"\s+", "", clause)
+        column = _named_column(sheet, raw, sentence)
+        if column is not None:
+            # The clause names a column; what else it names decides the row: a row's name, else a row named
+            # earlier in the sentence ("X项目……决算数Y万元"), else, for a generic noun, the total.
+            rest = re.sub(r"(?:为|是|达到|达)$", "", raw.replace(column, ""))
+            named = [r for r in rows if rest == _row_name(r.label)]
+            if not named:
+                said = re.sub(r"\s+", "", sentence)
+                hits = [r for r in rows if len(_row_name(r.label)) >= 3 and _row_name(r.label) in said]
+                longest = max((len(_row_name(r.label)) for r in hits), default=0)
+                named = [r for r in hits if len(_row_name(r.label)) == longest]
+                by_column = len(named) == 1
+            if not named and re.fullmatch(r"(?:补助|专项|项目)?(?:资金|经费|支出|收入)?(?:合计|总计|总额)?", rest):
+                named, by_column = (totals if len(totals) == 1 else []), True
+        elif len(totals) == 1 and re.search(r"合计|总计|总额", name) and _same_subject(sheet, sentence):
             named, by_column = totals, True
     if len(named) != 1:
         return None
