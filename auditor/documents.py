@@ -18,6 +18,7 @@ import re
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from auditor.errors import LoadError
@@ -622,7 +623,110 @@ def _find_tables(page, number: int, notes: list[str]) -> list[_Table]:  # type: 
             continue
         cells = [[tuple(c) if c is not None else None for c in row.cells] for row in tab.rows]
         tables.append(_Table(tuple(tab.bbox), cells))  # type: ignore[arg-type]
+    tables.extend(_unruled_tables(page, [t.bbox for t in tables]))
     return tables
+
+
+_NUMERIC_CELL = re.compile(r"\s*[-−]?\d[\d,]*(?:\.\d+)?\s*%?\s*")
+
+
+def _unruled_tables(page, ruled: list[tuple[float, float, float, float]]) -> list[_Table]:  # type: ignore[no-untyped-def]
+    """Tables drawn without rules: lines of several words whose numbers line up in columns.
+
+    PyMuPDF's text strategy joins a left-aligned label to the right-aligned number after it, so the column
+    and row boundaries are taken from the gaps between the words and handed to find_tables as explicit lines.
+    A block counts as a table with three lines or more, three columns or more, and numbers in a third of
+    its words; ordinary paragraphs (one word per line in Chinese, or words without numbers) never qualify.
+    """
+    words = [w for w in page.get_text("words") if w[4].strip()]
+    rows: list[list[tuple]] = []
+    for w in sorted(words, key=lambda w: ((w[1] + w[3]) / 2, w[0])):
+        cy = (w[1] + w[3]) / 2
+        if rows and abs(cy - (rows[-1][0][1] + rows[-1][0][3]) / 2) <= 0.5 * (w[3] - w[1]):
+            rows[-1].append(w)
+        else:
+            rows.append([w])
+    out: list[_Table] = []
+    block: list[list[tuple]] = []
+
+    def numeric(row: list[tuple]) -> int:
+        return sum(1 for w in row if _NUMERIC_CELL.fullmatch(w[4]))
+
+    def close() -> None:
+        data = [r for r in block if numeric(r) >= 2]
+        if len(block) >= 3 and len(data) >= 2:
+            table = _columns_table(page, block, data, ruled)
+            if table is not None:
+                out.append(table)
+        block.clear()
+
+    # A narrow line between two table lines (a label centred in a cell merged over rows) stays in the block.
+    wide = [len(r) >= 3 or (len(r) >= 2 and numeric(r) >= 1) for r in rows]
+    for k, row in enumerate(rows):
+        inside = bool(block) and k + 1 < len(rows) and wide[k + 1] and len(row) <= 2
+        near = not block or (row[0][1] - max(w[3] for w in block[-1])) < 2.5 * (row[0][3] - row[0][1])
+        if (wide[k] or inside) and near:
+            block.append(sorted(row, key=lambda w: w[0]))
+        else:
+            close()
+            if wide[k]:
+                block.append(sorted(row, key=lambda w: w[0]))
+    close()
+    return out
+
+
+def _columns_table(page, block: list[list[tuple]], data: list[list[tuple]], ruled) -> _Table | None:  # type: ignore[no-untyped-def]
+    spans = sorted((w[0], w[2]) for r in data for w in r)
+    merged: list[list[float]] = []
+    for x0, x1 in spans:
+        if merged and x0 <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], x1)
+        else:
+            merged.append([x0, x1])
+    if len(merged) < 3:
+        return None
+    words = [w for r in block for w in r]
+    if sum(1 for w in words if _NUMERIC_CELL.fullmatch(w[4])) < len(words) / 3:
+        return None
+    xs = [min(merged[0][0], min(w[0] for w in words)) - 2]
+    for a, b in pairwise(merged):
+        # A boundary in the gap between two columns of numbers, where it cuts no word (a header wider than
+        # its numbers stands over the gap).
+        cut = [(w[0], w[2]) for w in words if w[0] < b[0] and w[2] > a[1]]
+        free = [
+            x
+            for x in (a[1], (a[1] + b[0]) / 2, b[0], *(e for _, e in cut), *(s0 for s0, _ in cut))
+            if a[1] <= x <= b[0]
+        ]
+        free = [x for x in free if not any(s0 < x < e for s0, e in cut)]
+        xs.append(min(free, key=lambda x: abs(x - (a[1] + b[0]) / 2)) if free else (a[1] + b[0]) / 2)
+    xs.append(max(merged[-1][1], max(w[2] for w in words)) + 2)
+    # Rows are cut between the lines that hold numbers (and the header line above them): a label centred in a
+    # cell merged over several rows stands between two lines and must not make a row of its own.
+    lines = [r for r in block if r in data or r is block[0]]
+    tops = [min(w[1] for w in r) for r in lines]
+    bottoms = [max(w[3] for w in r) for r in lines]
+    ys = [min(w[1] for w in words) - 2]
+    ys += [(b + t) / 2 for b, t in zip(bottoms, tops[1:], strict=False)]
+    ys.append(max(w[3] for w in words) + 2)
+    bbox = (xs[0], ys[0], xs[-1], ys[-1])
+    if any(_overlap(bbox, b) for b in ruled):
+        return None
+    try:
+        found = page.find_tables(
+            vertical_strategy="explicit", vertical_lines=xs, horizontal_strategy="explicit", horizontal_lines=ys
+        )
+    except Exception:
+        return None
+    if found is None or not found.tables:
+        return None
+    tab = found.tables[0]
+    cells = [[tuple(c) if c is not None else None for c in row.cells] for row in tab.rows]
+    return _Table(tuple(tab.bbox), cells)  # type: ignore[arg-type]
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _inside(ch: _Char, box: tuple[float, float, float, float]) -> bool:

@@ -617,7 +617,64 @@ _TOKEN = re.compile(r"\S+")
 
 
 def _space_tables(text: str, lines: list[_Line], claimed: list[bool]) -> Iterator[tuple[Grid, range]]:
-    """Lines of a label and a fixed count of numbers separated by spaces, with their header lines above."""
+    """Rows of space-separated tokens: lines with the same number of tokens ending in numbers (or a label and
+    a fixed count of numbers with a remark after them), with their header lines above."""
+    yield from _even_rows(text, lines, claimed)
+    yield from _counted_rows(text, lines, claimed)
+
+
+def _tokens(ln: _Line) -> list[Cell]:
+    return [Cell(m.group(0), ln.start + m.start(), ln.start + m.end()) for m in _TOKEN.finditer(ln.text)]
+
+
+def _trailing_numbers(cells: list[Cell]) -> int:
+    """How many numbers end the row (a — standing for an empty cell among them does not end the run)."""
+    n = 0
+    for c in reversed(cells):
+        k = kind(c)
+        if k not in "NYE":
+            break
+        n += k != "E"
+    return n
+
+
+def _even_rows(text: str, lines: list[_Line], claimed: list[bool]) -> Iterator[tuple[Grid, range]]:
+    """Lines of one token count, each ending in two numbers or more: a table written with spaces."""
+    i, n = 0, len(lines)
+
+    def row(k: int) -> list[Cell] | None:
+        t = lines[k].text
+        if claimed[k] or "|" in t or "\t" in t or _SENTENCE.search(t) or len(t) > 160:
+            return None
+        cells = _tokens(lines[k])
+        return cells if len(cells) >= 3 and _trailing_numbers(cells) >= 2 else None
+
+    while i < n:
+        first = row(i)
+        if first is None:
+            i += 1
+            continue
+        width = len(first)
+        j = i
+        while j < n and (r := row(j)) is not None and len(r) == width:
+            j += 1
+        if j - i < 3:
+            i += 1
+            continue
+        start = i
+        # Header lines right above with as many tokens, none of them a number (years aside).
+        while start > 0 and not claimed[start - 1] and not lines[start - 1].blank and start > i - 2:
+            head = _tokens(lines[start - 1])
+            if len(head) != width or any(kind(c) == "N" for c in head):
+                break
+            start -= 1
+        grid = Grid([_tokens(lines[k]) for k in range(start, j)], lines[start].start, lines[j - 1].end, "lines")
+        yield grid.squared(), range(start, j)
+        i = j
+
+
+def _counted_rows(text: str, lines: list[_Line], claimed: list[bool]) -> Iterator[tuple[Grid, range]]:
+    """Lines of a label and a fixed count of numbers, a remark after them or not, with their header lines above."""
     i, n = 0, len(lines)
 
     def numbers(k: int) -> int | None:

@@ -582,6 +582,11 @@ def tab(t: Table) -> str:
     return "\n".join("\t".join(r) for r in all_rows(t))
 
 
+def spaces(t: Table) -> str:
+    # one row per line, cells separated by a space, an empty cell written as — (as statistics pages give it)
+    return "\n".join(" ".join(c or "—" for c in r) for r in all_rows(t))
+
+
 TEXT_LAYOUTS = {
     "pipe_lead": (pipe_lead, "md"),
     "pipe_trail": (pipe_trail, "txt"),
@@ -589,6 +594,7 @@ TEXT_LAYOUTS = {
     "cells_blank": (cells_blank, "txt"),
     "oneline": (oneline, "txt"),
     "tab": (tab, "txt"),
+    "spaces": (spaces, "txt"),
 }
 
 
@@ -626,6 +632,8 @@ def read_back(layout: str, t: Table, text: str) -> list[list[str]] | list[str]:
         return block.split(" ")
     if layout == "tab":
         return [ln.split("\t") for ln in block.split("\n")]
+    if layout == "spaces":
+        return [ln.split(" ") for ln in block.split("\n")]
     raise ValueError(layout)
 
 
@@ -639,6 +647,8 @@ def check_text(layout: str, t: Table, text: str) -> None:
         want = [c for r in want for c in r]
     if layout == "oneline":
         want = [c for r in want for c in r if c]
+    if layout == "spaces":
+        want = [[c or "—" for c in r] for r in want]
     assert got == want, f"{layout}: read back\n{got}\n!=\n{want}"
 
 
@@ -765,7 +775,7 @@ def draw_text(page: pymupdf.Page, x: float, y: float, text: str, fs: float) -> N
     page.insert_text((x, y), text, fontname=FONT, fontsize=fs)
 
 
-def write_pdf(t: Table, path: Path) -> None:
+def write_pdf(t: Table, path: Path, ruled: bool = True) -> None:
     bx, nh = boxes(t)
     n = len(t.header)
     fs = 9.0
@@ -792,7 +802,8 @@ def write_pdf(t: Table, path: Path) -> None:
     shape = page.new_shape()
     for b in bx:
         rect = pymupdf.Rect(xs[b.c0], top + b.r0 * rh, xs[b.c1 + 1], top + (b.r1 + 1) * rh)
-        shape.draw_rect(rect)
+        if ruled:
+            shape.draw_rect(rect)
         if not b.text:
             continue
         tw = text_len(b.text, fs)
@@ -835,7 +846,19 @@ def check_pdf(t: Table, path: Path) -> None:
 # Main
 # --------------------------------------------------------------------------------------------------------
 
-LAYOUT_ORDER = [*TEXT_LAYOUTS, "docx", "pdf"]
+def check_pdf_unruled(t: Table, path: Path) -> None:
+    """No rule is drawn; the words still line up in columns, which PyMuPDF's text strategy finds."""
+    doc = pymupdf.open(str(path))
+    page = doc[0]
+    assert not page.get_drawings(), path.name
+    found = page.find_tables(vertical_strategy="text", horizontal_strategy="text", min_words_vertical=2)
+    assert found.tables, f"{path.name}: no table found from the words"
+    text = page.get_text().replace("\n", "")
+    for line in [*t.before, t.after]:
+        assert line in text, (path.name, line)
+
+
+LAYOUT_ORDER = [*TEXT_LAYOUTS, "docx", "pdf", "pdf_unruled"]
 
 
 def write_shape(shape: Shape, err_tables: list[Table]) -> tuple[int, int]:
@@ -863,10 +886,14 @@ def write_shape(shape: Shape, err_tables: list[Table]) -> tuple[int, int]:
                 path = folder / f"docx_{variant}.docx"
                 write_docx(t, path)
                 check_docx(t, path)
-            else:
+            elif layout == "pdf":
                 path = folder / f"pdf_{variant}.pdf"
                 write_pdf(t, path)
                 check_pdf(t, path)
+            else:
+                path = folder / f"pdf_unruled_{variant}.pdf"
+                write_pdf(t, path, ruled=False)
+                check_pdf_unruled(t, path)
             nfiles += 1
             if err is not None:
                 rows += [(path.name, shape.rels[[r.rid for r in shape.rels].index(b.rid)].check, "error", b.stated, b.why) for b in err.breaks]

@@ -21,7 +21,7 @@ from .conftest import FIXTURES
 
 TABLES = FIXTURES / "tables"
 SHAPES = ("allocation", "sangong", "budget_exec", "income_balance", "shares", "indicator_targets")
-LAYOUTS = ("pipe_lead", "pipe_trail", "cells_bar", "cells_blank", "oneline", "tab", "docx", "pdf")
+LAYOUTS = ("pipe_lead", "pipe_trail", "cells_bar", "cells_blank", "oneline", "tab", "spaces", "docx", "pdf", "pdf_unruled")
 FILES = sorted(p for shape in SHAPES for p in (TABLES / shape).iterdir() if p.name != "expected.csv")
 # A one-line dump drops an empty cell without a trace: 龙湾县 "48 48" under three columns cannot be placed, so
 # the footings that need that row are not computed (the detail column of reports.csv says so).
@@ -49,7 +49,7 @@ def test_every_shape_has_every_layout_clean_and_with_errors() -> None:
     for shape in SHAPES:
         names = {p.name for p in (TABLES / shape).iterdir()}
         for layout in LAYOUTS:
-            ext = {"pipe_lead": "md", "docx": "docx", "pdf": "pdf"}.get(layout, "txt")
+            ext = {"pipe_lead": "md", "docx": "docx", "pdf": "pdf", "pdf_unruled": "pdf"}.get(layout, "txt")
             assert f"{layout}_clean.{ext}" in names, (shape, layout)
             assert sum(n.startswith(f"{layout}_err") for n in names) >= 2, (shape, layout)
 

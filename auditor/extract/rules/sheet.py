@@ -26,6 +26,7 @@ _TOTAL = re.compile(r"^(?:合\s*计|总\s*计|共\s*计|总\s*额|总\s*数|全\
 _TOTAL_IN = re.compile(r"合\s*计|总\s*计")
 _SUBTOTAL = re.compile(r"小\s*计")
 _CHILD = re.compile(r"^\s*(?:其中\s*[:：]?|#|＃|—|－(?!\d)|-(?!\d)|\s{2,}|\u3000)")
+_STAND_IN = re.compile(r"\s*(?:—+|-+|/|／|－+)\s*")
 _IDENTIFIER = r"编码|代码|编号|序号|行次|栏次|科目号"
 _SECTION = re.compile(r"^按.{1,12}分[:：]?$")
 _NOT_ADDITIVE = re.compile(
@@ -172,7 +173,11 @@ def analyse(table: Table, caption: list[Para] | None = None) -> Sheet:
             continue
         cells = r.cells
         label_cell = next(
-            (cells[c] for c in range(min(first_value_col, len(cells)) - 1, -1, -1) if cells[c].text.strip()),
+            (
+                cells[c]
+                for c in range(min(first_value_col, len(cells)) - 1, -1, -1)
+                if cells[c].text.strip() and not _STAND_IN.fullmatch(cells[c].text)
+            ),
             None,
         )
         raw = label_cell.text if label_cell is not None else ""
