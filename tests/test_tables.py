@@ -21,7 +21,18 @@ from .conftest import FIXTURES
 
 TABLES = FIXTURES / "tables"
 SHAPES = ("allocation", "sangong", "budget_exec", "income_balance", "shares", "indicator_targets")
-LAYOUTS = ("pipe_lead", "pipe_trail", "cells_bar", "cells_blank", "oneline", "tab", "spaces", "docx", "pdf", "pdf_unruled")
+LAYOUTS = (
+    "pipe_lead",
+    "pipe_trail",
+    "cells_bar",
+    "cells_blank",
+    "oneline",
+    "tab",
+    "spaces",
+    "docx",
+    "pdf",
+    "pdf_unruled",
+)
 FILES = sorted(p for shape in SHAPES for p in (TABLES / shape).iterdir() if p.name != "expected.csv")
 # A one-line dump drops an empty cell without a trace: 龙湾县 "48 48" under three columns cannot be placed, so
 # the footings that need that row are not computed (the detail column of reports.csv says so).
