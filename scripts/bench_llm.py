@@ -46,8 +46,15 @@ class Replay:
 
 
 def run(seeds: Path, base_url: str, concurrency: int, cache_dir: str | None) -> tuple[float, AuditResult]:
-    cfg = ExtractConfig(extractor="llm", model="bench", base_url=base_url, api_key="sk-bench", concurrency=concurrency,
-                        cache_dir=cache_dir, no_cache=cache_dir is None)
+    cfg = ExtractConfig(
+        extractor="llm",
+        model="bench",
+        base_url=base_url,
+        api_key="sk-bench",
+        concurrency=concurrency,
+        cache_dir=cache_dir,
+        no_cache=cache_dir is None,
+    )
     t0 = time.perf_counter()
     res = audit_path(seeds, cfg)
     return time.perf_counter() - t0, res
@@ -73,17 +80,23 @@ def main() -> None:
     units = len(r1.units)
     failed = sum(u.status == "failed" for u in r1.units + r8.units + r_re.units)
     same = [(f.file, f.check, f.stated) for f in r1.flags] == [(f.file, f.check, f.stated) for f in r8.flags]
-    out.write(f"seeds: {units} Units in {len({u.file for u in r1.units})} files, latency {args.latency * 1000:.0f} ms"
-              f" per request, failed Units: {failed}\n")
+    out.write(
+        f"seeds: {units} Units in {len({u.file for u in r1.units})} files, latency {args.latency * 1000:.0f} ms"
+        f" per request, failed Units: {failed}\n"
+    )
     out.write(f"concurrency 1: {t1:6.2f} s  ({n1} requests)\n")
     out.write(f"concurrency 8: {t8:6.2f} s  ({n8} requests)  speed-up x{t1 / t8:.2f}, same flags: {same}\n")
     out.write(f"requests per Unit: {n1 / units:.2f}\n")
     sent = sum(u.prompt_tokens for u in r1.units) / units
     got = sum(u.completion_tokens for u in r1.units) / units
-    out.write(f"per Unit: {sent:,.0f} request chars, {got:,.0f} reply chars"
-              f" (CJK text is about 1-1.5 chars per token; the JSON schema about 4)\n")
-    out.write(f"rerun with cache: {t_re:6.2f} s, {n_re} requests, cached Units {sum(u.cached for u in r_re.units)}"
-              f"/{len(r_re.units)}\n")
+    out.write(
+        f"per Unit: {sent:,.0f} request chars, {got:,.0f} reply chars"
+        f" (CJK text is about 1-1.5 chars per token; the JSON schema about 4)\n"
+    )
+    out.write(
+        f"rerun with cache: {t_re:6.2f} s, {n_re} requests, cached Units {sum(u.cached for u in r_re.units)}"
+        f"/{len(r_re.units)}\n"
+    )
 
 
 if __name__ == "__main__":

@@ -139,8 +139,7 @@ def close_split_tables(path: Path) -> None:
         for y, group in ends.items():
             x0 = min(v.x0 for v in group)
             x1 = max(v.x1 for v in group)
-            covered = any(abs((h.y0 + h.y1) / 2 - y) < 1.5 and h.x0 <= x0 + 1 and h.x1 >= x1 - 1
-                          for h in horizontals)
+            covered = any(abs((h.y0 + h.y1) / 2 - y) < 1.5 and h.x0 <= x0 + 1 and h.x1 >= x1 - 1 for h in horizontals)
             if not covered and len(group) > 1:
                 page.draw_line((x0, y), (x1, y), color=(0, 0, 0), width=0.6)
     pdf.save(path.with_suffix(".tmp"), no_new_id=True)
@@ -254,7 +253,6 @@ def encrypted_pdf(source: Path) -> bytes:
 
 GB_TEXT = "广元市医疗保障局\n2023年度城乡居民医保财政补助资金绩效自评报告\n预算执行率为100.00%，自评得分91.54分。\n"
 BOM_TEXT = "金凤区医疗保障局\r\n实际到位资金125万元，资金到位率100%。\r\n"
-
 
 
 def make_bad() -> list[Path]:

@@ -240,27 +240,78 @@ def allocation() -> Shape:
         after_tpl="本次下达补助资金{}万元，请各地各单位按规定及时拨付使用。",
         after_vals=("1114",),
     )
-    rels = [Rel(f"SUM {r}/分配金额 row", "SUM", (r, "分配金额"), "sum", [(r, "已提前下达"), (r, "本次下达")]) for r in ALLOC_ROWS]
+    rels = [
+        Rel(f"SUM {r}/分配金额 row", "SUM", (r, "分配金额"), "sum", [(r, "已提前下达"), (r, "本次下达")])
+        for r in ALLOC_ROWS
+    ]
     rels += col_sum("SUM", "合计", ["市级小计", "区(县、市)小计"], ALLOC_MONEY)
     rels += col_sum("SUM", "市级小计", CITY, ALLOC_MONEY)
     rels += col_sum("SUM", "区(县、市)小计", DIST, ALLOC_MONEY)
     rels += [Rel("DUPLICATE prose 本次下达", "DUPLICATE", PROSE, "dup", [("合计", "本次下达")])]
     errs = [
-        Err(("合计", "分配金额"), "1574", [
-            Break("SUM 合计/分配金额 row", "1574", "1564", "合计 分配金额 1574 != 已提前下达 450 + 本次下达 1114 (= 1564)"),
-            Break("SUM 合计/分配金额 col", "1574", "1564", "合计 分配金额 1574 != 市级小计 598 + 区(县、市)小计 966 (= 1564)"),
-        ]),
-        Err(("青山区", "本次下达"), "186", [
-            Break("SUM 青山区/分配金额 row", "236", "246", "青山区 分配金额 236 != 已提前下达 60 + 本次下达 186 (= 246)"),
-            Break("SUM 区(县、市)小计/本次下达 col", "706", "716", "区(县、市)小计 本次下达 706 != 290 + 186 + 48 + 192 (= 716)"),
-        ]),
-        Err(("龙湾县", "分配金额"), "58", [
-            Break("SUM 龙湾县/分配金额 row", "58", "48", "龙湾县 分配金额 58 != 已提前下达 (空) 0 + 本次下达 48 (= 48)"),
-            Break("SUM 区(县、市)小计/分配金额 col", "966", "976", "区(县、市)小计 分配金额 966 != 410 + 236 + 58 + 272 (= 976)"),
-        ]),
-        Err(PROSE, "1141", [
-            Break("DUPLICATE prose 本次下达", "1141", "1114", "正文 本次下达补助资金 1141 != 表中 合计 本次下达 1114"),
-        ]),
+        Err(
+            ("合计", "分配金额"),
+            "1574",
+            [
+                Break(
+                    "SUM 合计/分配金额 row",
+                    "1574",
+                    "1564",
+                    "合计 分配金额 1574 != 已提前下达 450 + 本次下达 1114 (= 1564)",
+                ),
+                Break(
+                    "SUM 合计/分配金额 col",
+                    "1574",
+                    "1564",
+                    "合计 分配金额 1574 != 市级小计 598 + 区(县、市)小计 966 (= 1564)",
+                ),
+            ],
+        ),
+        Err(
+            ("青山区", "本次下达"),
+            "186",
+            [
+                Break(
+                    "SUM 青山区/分配金额 row",
+                    "236",
+                    "246",
+                    "青山区 分配金额 236 != 已提前下达 60 + 本次下达 186 (= 246)",
+                ),
+                Break(
+                    "SUM 区(县、市)小计/本次下达 col",
+                    "706",
+                    "716",
+                    "区(县、市)小计 本次下达 706 != 290 + 186 + 48 + 192 (= 716)",
+                ),
+            ],
+        ),
+        Err(
+            ("龙湾县", "分配金额"),
+            "58",
+            [
+                Break(
+                    "SUM 龙湾县/分配金额 row",
+                    "58",
+                    "48",
+                    "龙湾县 分配金额 58 != 已提前下达 (空) 0 + 本次下达 48 (= 48)",
+                ),
+                Break(
+                    "SUM 区(县、市)小计/分配金额 col",
+                    "966",
+                    "976",
+                    "区(县、市)小计 分配金额 966 != 410 + 236 + 58 + 272 (= 976)",
+                ),
+            ],
+        ),
+        Err(
+            PROSE,
+            "1141",
+            [
+                Break(
+                    "DUPLICATE prose 本次下达", "1141", "1114", "正文 本次下达补助资金 1141 != 表中 合计 本次下达 1114"
+                ),
+            ],
+        ),
     ]
     return Shape("allocation", t, rels, errs)
 
@@ -269,7 +320,13 @@ def allocation() -> Shape:
 # 2. sangong — 三公经费, two years, 增减额 / 增减率, a 其中 block, 合计 at the top
 # --------------------------------------------------------------------------------------------------------
 
-SG_ABROAD, SG_CAR, SG_BUY, SG_RUN, SG_HOST = "因公出国(境)费", "公务用车购置及运行维护费", "其中：公务用车购置费", "公务用车运行维护费", "公务接待费"
+SG_ABROAD, SG_CAR, SG_BUY, SG_RUN, SG_HOST = (
+    "因公出国(境)费",
+    "公务用车购置及运行维护费",
+    "其中：公务用车购置费",
+    "公务用车运行维护费",
+    "公务接待费",
+)
 SG_Y0, SG_Y1, SG_D, SG_R = "2023年决算数", "2024年决算数", "增减额", "增减率(%)"
 
 
@@ -296,25 +353,68 @@ def sangong() -> Shape:
         r = t.label(row)
         rels.append(Rel(f"CHANGE {r}/{SG_D}", "CHANGE", (r, SG_D), "sum", [(r, SG_Y1)], [(r, SG_Y0)]))
         if row[4] != "—":  # a 2023 value of 0 has no rate: not checked
-            rels.append(Rel(f"CHANGE {r}/{SG_R}", "CHANGE", (r, SG_R), "rate", [(r, SG_Y1)], [(r, SG_Y0)], den=(r, SG_Y0)))
+            rels.append(
+                Rel(f"CHANGE {r}/{SG_R}", "CHANGE", (r, SG_R), "rate", [(r, SG_Y1)], [(r, SG_Y0)], den=(r, SG_Y0))
+            )
     rels += [
         Rel("DUPLICATE prose 合计", "DUPLICATE", PROSE, "dup", [("合计", SG_Y1)], prose_k=0),
         Rel("DUPLICATE prose 增减额", "DUPLICATE", PROSE, "dup", [("合计", SG_D)], prose_k=1),
     ]
     errs = [
-        Err((SG_BUY, SG_D), "38.50", [
-            Break(f"CHANGE {SG_BUY}/{SG_D}", "38.50", "28.50", "其中：公务用车购置费 增减额 38.50 != 2024年 28.50 - 2023年 0.00 (= 28.50)"),
-            Break(f"SUM {SG_CAR}/{SG_D} col", "23.00", "33.00", "公务用车购置及运行维护费 增减额 23.00 != 购置费 38.50 + 运行维护费 (-5.50) (= 33.00)"),
-        ]),
-        Err((SG_HOST, SG_R), "-17.28", [
-            Break(f"CHANGE {SG_HOST}/{SG_R}", "-17.28", "-19.28", "公务接待费 增减率 -17.28 != (15.62 - 19.35) / 19.35 × 100 (= -19.28)"),
-        ]),
-        Err(PROSE, "93.28", [
-            Break("DUPLICATE prose 合计", "93.28", "93.82", "正文 2024年“三公”经费决算合计 93.28 != 表中 合计 2024年决算数 93.82"),
-        ]),
-        Err(("合计", SG_R), "18.14", [
-            Break(f"CHANGE 合计/{SG_R}", "18.14", "19.14", "合计 增减率 18.14 != (93.82 - 78.75) / 78.75 × 100 (= 19.14)"),
-        ]),
+        Err(
+            (SG_BUY, SG_D),
+            "38.50",
+            [
+                Break(
+                    f"CHANGE {SG_BUY}/{SG_D}",
+                    "38.50",
+                    "28.50",
+                    "其中：公务用车购置费 增减额 38.50 != 2024年 28.50 - 2023年 0.00 (= 28.50)",
+                ),
+                Break(
+                    f"SUM {SG_CAR}/{SG_D} col",
+                    "23.00",
+                    "33.00",
+                    "公务用车购置及运行维护费 增减额 23.00 != 购置费 38.50 + 运行维护费 (-5.50) (= 33.00)",
+                ),
+            ],
+        ),
+        Err(
+            (SG_HOST, SG_R),
+            "-17.28",
+            [
+                Break(
+                    f"CHANGE {SG_HOST}/{SG_R}",
+                    "-17.28",
+                    "-19.28",
+                    "公务接待费 增减率 -17.28 != (15.62 - 19.35) / 19.35 × 100 (= -19.28)",
+                ),
+            ],
+        ),
+        Err(
+            PROSE,
+            "93.28",
+            [
+                Break(
+                    "DUPLICATE prose 合计",
+                    "93.28",
+                    "93.82",
+                    "正文 2024年“三公”经费决算合计 93.28 != 表中 合计 2024年决算数 93.82",
+                ),
+            ],
+        ),
+        Err(
+            ("合计", SG_R),
+            "18.14",
+            [
+                Break(
+                    f"CHANGE 合计/{SG_R}",
+                    "18.14",
+                    "19.14",
+                    "合计 增减率 18.14 != (93.82 - 78.75) / 78.75 × 100 (= 19.14)",
+                ),
+            ],
+        ),
     ]
     # 增减率 read as stated 增减额 ÷ 2023 × 100 must give the same verdicts (no err depends on the reading)
     alts = [Rel(r.rid, r.check, r.target, "rate", [(r.target[0], SG_D)], den=r.den) for r in rels if r.kind == "rate"]
@@ -345,21 +445,65 @@ def budget_exec() -> Shape:
         ],
     )
     rels = col_sum("SUM", "合计", BE_ITEMS, BE_MONEY)
-    rels += [Rel(f"EXEC_RATE {r}", "EXEC_RATE", (r, "执行率(%)"), "rate", [(r, "决算数")], den=(r, "调整预算数")) for r in [*BE_ITEMS, "合计"]]
+    rels += [
+        Rel(f"EXEC_RATE {r}", "EXEC_RATE", (r, "执行率(%)"), "rate", [(r, "决算数")], den=(r, "调整预算数"))
+        for r in [*BE_ITEMS, "合计"]
+    ]
     errs = [
-        Err(("合计", "年初预算数"), "2,886.00", [
-            Break("SUM 合计/年初预算数 col", "2,886.00", "2876.00", "合计 年初预算数 2,886.00 != 850.00 + 320.00 + 1,200.00 + 96.00 + 410.00 (= 2,876.00)"),
-        ]),
-        Err(("重大传染病防控经费", "执行率(%)"), "91.40", [
-            Break("EXEC_RATE 重大传染病防控经费", "91.40", "90.40", "重大传染病防控经费 执行率 91.40 != 决算数 276.18 / 调整预算数 305.50 × 100 (= 90.40)"),
-        ]),
-        Err(("医疗设备购置", "决算数"), "1,081.75", [
-            Break("EXEC_RATE 医疗设备购置", "88.59", "94.07", "医疗设备购置 执行率 88.59 != 决算数 1,081.75 / 调整预算数 1,150.00 × 100 (= 94.07)"),
-            Break("SUM 合计/决算数 col", "2,677.92", "2740.92", "合计 决算数 2,677.92 != 887.46 + 276.18 + 1,081.75 + 93.20 + 402.33 (= 2,740.92)"),
-        ]),
-        Err(("合计", "执行率(%)"), "95.02", [
-            Break("EXEC_RATE 合计", "95.02", "92.02", "合计 执行率 95.02 != 决算数 2,677.92 / 调整预算数 2,910.10 × 100 (= 92.02)"),
-        ]),
+        Err(
+            ("合计", "年初预算数"),
+            "2,886.00",
+            [
+                Break(
+                    "SUM 合计/年初预算数 col",
+                    "2,886.00",
+                    "2876.00",
+                    "合计 年初预算数 2,886.00 != 850.00 + 320.00 + 1,200.00 + 96.00 + 410.00 (= 2,876.00)",
+                ),
+            ],
+        ),
+        Err(
+            ("重大传染病防控经费", "执行率(%)"),
+            "91.40",
+            [
+                Break(
+                    "EXEC_RATE 重大传染病防控经费",
+                    "91.40",
+                    "90.40",
+                    "重大传染病防控经费 执行率 91.40 != 决算数 276.18 / 调整预算数 305.50 × 100 (= 90.40)",
+                ),
+            ],
+        ),
+        Err(
+            ("医疗设备购置", "决算数"),
+            "1,081.75",
+            [
+                Break(
+                    "EXEC_RATE 医疗设备购置",
+                    "88.59",
+                    "94.07",
+                    "医疗设备购置 执行率 88.59 != 决算数 1,081.75 / 调整预算数 1,150.00 × 100 (= 94.07)",
+                ),
+                Break(
+                    "SUM 合计/决算数 col",
+                    "2,677.92",
+                    "2740.92",
+                    "合计 决算数 2,677.92 != 887.46 + 276.18 + 1,081.75 + 93.20 + 402.33 (= 2,740.92)",
+                ),
+            ],
+        ),
+        Err(
+            ("合计", "执行率(%)"),
+            "95.02",
+            [
+                Break(
+                    "EXEC_RATE 合计",
+                    "95.02",
+                    "92.02",
+                    "合计 执行率 95.02 != 决算数 2,677.92 / 调整预算数 2,910.10 × 100 (= 92.02)",
+                ),
+            ],
+        ),
     ]
     return Shape("budget_exec", t, rels, errs)
 
@@ -385,25 +529,83 @@ def income_balance() -> Shape:
     )
     rels = col_sum("SUM", "合计", IB_FUNDS, IB_COLS)
     for r in [*IB_FUNDS, "合计"]:
-        rels.append(Rel(f"BALANCE {r}/本年结余", "BALANCE", (r, "本年结余"), "sum", [(r, "本年收入")], [(r, "本年支出")]))
+        rels.append(
+            Rel(f"BALANCE {r}/本年结余", "BALANCE", (r, "本年结余"), "sum", [(r, "本年收入")], [(r, "本年支出")])
+        )
         rels.append(Rel(f"BALANCE {r}/年末结余", "BALANCE", (r, "年末结余"), "sum", [(r, "上年结余"), (r, "本年结余")]))
     errs = [
-        Err(("政府性基金", "本年支出"), "365.40", [
-            Break("BALANCE 政府性基金/本年结余", "-56.40", "-65.40", "政府性基金 本年结余 -56.40 != 本年收入 300.00 - 本年支出 365.40 (= -65.40)"),
-            Break("SUM 合计/本年支出 col", "1,848.65", "1857.65", "合计 本年支出 1,848.65 != 1,452.35 + 365.40 + 39.90 (= 1,857.65)"),
-        ]),
-        Err(("其他资金", "年末结余"), "10.59", [
-            Break("BALANCE 其他资金/年末结余", "10.59", "10.95", "其他资金 年末结余 10.59 != 上年结余 8.75 + 本年结余 2.20 (= 10.95)"),
-            Break("SUM 合计/年末结余 col", "138.00", "137.64", "合计 年末结余 138.00 != 63.45 + 63.60 + 10.59 (= 137.64)"),
-        ]),
-        Err(("合计", "上年结余"), "173.95", [
-            Break("SUM 合计/上年结余 col", "173.95", "163.95", "合计 上年结余 173.95 != 35.20 + 120.00 + 8.75 (= 163.95)"),
-            Break("BALANCE 合计/年末结余", "138.00", "148.00", "合计 年末结余 138.00 != 上年结余 173.95 + 本年结余 (-25.95) (= 148.00)"),
-        ]),
-        Err(("一般公共预算资金", "本年收入"), "1,408.60", [
-            Break("BALANCE 一般公共预算资金/本年结余", "28.25", "-43.75", "一般公共预算资金 本年结余 28.25 != 本年收入 1,408.60 - 本年支出 1,452.35 (= -43.75)"),
-            Break("SUM 合计/本年收入 col", "1,822.70", "1750.70", "合计 本年收入 1,822.70 != 1,408.60 + 300.00 + 42.10 (= 1,750.70)"),
-        ]),
+        Err(
+            ("政府性基金", "本年支出"),
+            "365.40",
+            [
+                Break(
+                    "BALANCE 政府性基金/本年结余",
+                    "-56.40",
+                    "-65.40",
+                    "政府性基金 本年结余 -56.40 != 本年收入 300.00 - 本年支出 365.40 (= -65.40)",
+                ),
+                Break(
+                    "SUM 合计/本年支出 col",
+                    "1,848.65",
+                    "1857.65",
+                    "合计 本年支出 1,848.65 != 1,452.35 + 365.40 + 39.90 (= 1,857.65)",
+                ),
+            ],
+        ),
+        Err(
+            ("其他资金", "年末结余"),
+            "10.59",
+            [
+                Break(
+                    "BALANCE 其他资金/年末结余",
+                    "10.59",
+                    "10.95",
+                    "其他资金 年末结余 10.59 != 上年结余 8.75 + 本年结余 2.20 (= 10.95)",
+                ),
+                Break(
+                    "SUM 合计/年末结余 col",
+                    "138.00",
+                    "137.64",
+                    "合计 年末结余 138.00 != 63.45 + 63.60 + 10.59 (= 137.64)",
+                ),
+            ],
+        ),
+        Err(
+            ("合计", "上年结余"),
+            "173.95",
+            [
+                Break(
+                    "SUM 合计/上年结余 col",
+                    "173.95",
+                    "163.95",
+                    "合计 上年结余 173.95 != 35.20 + 120.00 + 8.75 (= 163.95)",
+                ),
+                Break(
+                    "BALANCE 合计/年末结余",
+                    "138.00",
+                    "148.00",
+                    "合计 年末结余 138.00 != 上年结余 173.95 + 本年结余 (-25.95) (= 148.00)",
+                ),
+            ],
+        ),
+        Err(
+            ("一般公共预算资金", "本年收入"),
+            "1,408.60",
+            [
+                Break(
+                    "BALANCE 一般公共预算资金/本年结余",
+                    "28.25",
+                    "-43.75",
+                    "一般公共预算资金 本年结余 28.25 != 本年收入 1,408.60 - 本年支出 1,452.35 (= -43.75)",
+                ),
+                Break(
+                    "SUM 合计/本年收入 col",
+                    "1,822.70",
+                    "1750.70",
+                    "合计 本年收入 1,822.70 != 1,408.60 + 300.00 + 42.10 (= 1,750.70)",
+                ),
+            ],
+        ),
     ]
     return Shape("income_balance", t, rels, errs)
 
@@ -429,20 +631,62 @@ def shares() -> Shape:
         ],
     )
     rels = col_sum("SUM", "合计", SH_ITEMS, [SH_AMT, SH_PCT])
-    rels += [Rel(f"RATIO {r}", "RATIO", (r, SH_PCT), "rate", [(r, SH_AMT)], den=("合计", SH_AMT)) for r in [*SH_ITEMS, "合计"]]
+    rels += [
+        Rel(f"RATIO {r}", "RATIO", (r, SH_PCT), "rate", [(r, SH_AMT)], den=("合计", SH_AMT))
+        for r in [*SH_ITEMS, "合计"]
+    ]
     errs = [
-        Err(("设备购置费", SH_PCT), "46.52", [
-            Break("RATIO 设备购置费", "46.52", "44.52", "设备购置费 占比 46.52 != 1,245.60 / 2,797.60 × 100 (= 44.52)"),
-            Break(f"SUM 合计/{SH_PCT} col", "100.00", "102.00", "合计 占比 100.00 != 46.52 + 29.89 + 14.76 + 10.83 (= 102.00)"),
-        ]),
-        Err(("培训及会议费", SH_AMT), "421.80", [
-            Break(f"SUM 合计/{SH_AMT} col", "2,797.60", "2806.60", "合计 金额 2,797.60 != 1,245.60 + 836.25 + 421.80 + 302.95 (= 2,806.60)"),
-            Break("RATIO 培训及会议费", "14.76", "15.08", "培训及会议费 占比 14.76 != 421.80 / 2,797.60 × 100 (= 15.08)"),
-        ]),
-        Err(("信息化运维费", SH_PCT), "10.38", [
-            Break("RATIO 信息化运维费", "10.38", "10.83", "信息化运维费 占比 10.38 != 302.95 / 2,797.60 × 100 (= 10.83)"),
-            Break(f"SUM 合计/{SH_PCT} col", "100.00", "99.55", "合计 占比 100.00 != 44.52 + 29.89 + 14.76 + 10.38 (= 99.55)"),
-        ]),
+        Err(
+            ("设备购置费", SH_PCT),
+            "46.52",
+            [
+                Break(
+                    "RATIO 设备购置费", "46.52", "44.52", "设备购置费 占比 46.52 != 1,245.60 / 2,797.60 × 100 (= 44.52)"
+                ),
+                Break(
+                    f"SUM 合计/{SH_PCT} col",
+                    "100.00",
+                    "102.00",
+                    "合计 占比 100.00 != 46.52 + 29.89 + 14.76 + 10.83 (= 102.00)",
+                ),
+            ],
+        ),
+        Err(
+            ("培训及会议费", SH_AMT),
+            "421.80",
+            [
+                Break(
+                    f"SUM 合计/{SH_AMT} col",
+                    "2,797.60",
+                    "2806.60",
+                    "合计 金额 2,797.60 != 1,245.60 + 836.25 + 421.80 + 302.95 (= 2,806.60)",
+                ),
+                Break(
+                    "RATIO 培训及会议费",
+                    "14.76",
+                    "15.08",
+                    "培训及会议费 占比 14.76 != 421.80 / 2,797.60 × 100 (= 15.08)",
+                ),
+            ],
+        ),
+        Err(
+            ("信息化运维费", SH_PCT),
+            "10.38",
+            [
+                Break(
+                    "RATIO 信息化运维费",
+                    "10.38",
+                    "10.83",
+                    "信息化运维费 占比 10.38 != 302.95 / 2,797.60 × 100 (= 10.83)",
+                ),
+                Break(
+                    f"SUM 合计/{SH_PCT} col",
+                    "100.00",
+                    "99.55",
+                    "合计 占比 100.00 != 44.52 + 29.89 + 14.76 + 10.38 (= 99.55)",
+                ),
+            ],
+        ),
     ]
     return Shape("shares", t, rels, errs)
 
@@ -469,14 +713,25 @@ def indicator_targets() -> Shape:
             ["满意度指标", "服务对象满意度指标", "患者满意度", "≥95%", "96.3%", "15", "15"],
         ],
     )
-    rels = [Rel(f"SCORE_RANGE {t.label(row)}", "SCORE_RANGE", (t.label(row), "得分"), "le", [(t.label(row), "分值")]) for row in t.rows]
+    rels = [
+        Rel(f"SCORE_RANGE {t.label(row)}", "SCORE_RANGE", (t.label(row), "得分"), "le", [(t.label(row), "分值")])
+        for row in t.rows
+    ]
     errs = [
-        Err(("基层诊疗量占比", "得分"), "22", [
-            Break("SCORE_RANGE 基层诊疗量占比", "22", "20", "基层诊疗量占比 得分 22 > 分值 20"),
-        ]),
-        Err(("单台设备平均采购成本", "得分"), "12", [
-            Break("SCORE_RANGE 单台设备平均采购成本", "12", "10", "单台设备平均采购成本 得分 12 > 分值 10"),
-        ]),
+        Err(
+            ("基层诊疗量占比", "得分"),
+            "22",
+            [
+                Break("SCORE_RANGE 基层诊疗量占比", "22", "20", "基层诊疗量占比 得分 22 > 分值 20"),
+            ],
+        ),
+        Err(
+            ("单台设备平均采购成本", "得分"),
+            "12",
+            [
+                Break("SCORE_RANGE 单台设备平均采购成本", "12", "10", "单台设备平均采购成本 得分 12 > 分值 10"),
+            ],
+        ),
     ]
     return Shape("indicator_targets", t, rels, errs)
 
@@ -524,7 +779,9 @@ def check_shape(shape: Shape) -> list[Table]:
             stated, pt = got[b.rid]
             assert stated == b.stated, f"{shape.name} err{k} {b.rid}: stated {stated!r} != listed {b.stated!r}"
             q = Decimal(1).scaleb(-decimals_of(b.correct))
-            assert pt.quantize(q, ROUND_HALF_UP) == Decimal(b.correct), f"{shape.name} err{k} {b.rid}: computed {pt} != hand {b.correct}"
+            assert pt.quantize(q, ROUND_HALF_UP) == Decimal(b.correct), (
+                f"{shape.name} err{k} {b.rid}: computed {pt} != hand {b.correct}"
+            )
             assert b.stated in b.why, (b.stated, b.why)
         tables.append(t)
     for t in [shape.table, *tables]:
@@ -610,7 +867,7 @@ def read_back(layout: str, t: Table, text: str) -> list[list[str]] | list[str]:
     head = "\n".join(t.before) + "\n\n"
     tail = ("\n\n" + t.after if t.after else "") + "\n"
     assert text.startswith(head) and text.endswith(tail)
-    block = text[len(head): len(text) - len(tail)]
+    block = text[len(head) : len(text) - len(tail)]
     if layout == "pipe_lead":
         lines = block.split("\n")
         assert set(lines[1]) == {"|", "-"}
@@ -692,8 +949,10 @@ def boxes(t: Table) -> tuple[list[Box], int]:
                 continue
             r1, c1 = r, j
             if j in t.vmerge_cols:
-                while r1 - nh + 1 < len(t.rows) and t.rows[r1 - nh + 1][j] == row[j] and all(
-                    t.rows[r1 - nh + 1][k] == row[k] for k in range(j)
+                while (
+                    r1 - nh + 1 < len(t.rows)
+                    and t.rows[r1 - nh + 1][j] == row[j]
+                    and all(t.rows[r1 - nh + 1][k] == row[k] for k in range(j))
                 ):
                     r1 += 1
             if t.hmerge_empty and j == 0 and row[t.label_col] == "":
@@ -846,6 +1105,7 @@ def check_pdf(t: Table, path: Path) -> None:
 # Main
 # --------------------------------------------------------------------------------------------------------
 
+
 def check_pdf_unruled(t: Table, path: Path) -> None:
     """No rule is drawn; the words still line up in columns, which PyMuPDF's text strategy finds."""
     doc = pymupdf.open(str(path))
@@ -864,7 +1124,9 @@ LAYOUT_ORDER = [*TEXT_LAYOUTS, "docx", "pdf", "pdf_unruled"]
 def write_shape(shape: Shape, err_tables: list[Table]) -> tuple[int, int]:
     folder = OUT / shape.name
     folder.mkdir(parents=True)
-    variants = [("clean", shape.table, None)] + [(f"err{k}", t, e) for k, (t, e) in enumerate(zip(err_tables, shape.errs, strict=True), 1)]
+    variants = [("clean", shape.table, None)] + [
+        (f"err{k}", t, e) for k, (t, e) in enumerate(zip(err_tables, shape.errs, strict=True), 1)
+    ]
     rows = []
     nfiles = 0
     for layout in LAYOUT_ORDER:
@@ -896,7 +1158,10 @@ def write_shape(shape: Shape, err_tables: list[Table]) -> tuple[int, int]:
                 check_pdf_unruled(t, path)
             nfiles += 1
             if err is not None:
-                rows += [(path.name, shape.rels[[r.rid for r in shape.rels].index(b.rid)].check, "error", b.stated, b.why) for b in err.breaks]
+                rows += [
+                    (path.name, shape.rels[[r.rid for r in shape.rels].index(b.rid)].check, "error", b.stated, b.why)
+                    for b in err.breaks
+                ]
                 rows += [(path.name, *extra) for extra in ALSO_FLAGGED.get((shape.name, variant), [])]
     with open(folder / "expected.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -971,7 +1236,9 @@ def main() -> None:
         nfiles, nrows = write_shape(shape, err_tables)
         total_files += nfiles
         total_rows += nrows
-        print(f"{shape.name}: {len(LAYOUT_ORDER)} layouts x {1 + len(shape.errs)} variants = {nfiles} files, {nrows} expected rows")
+        print(
+            f"{shape.name}: {len(LAYOUT_ORDER)} layouts x {1 + len(shape.errs)} variants = {nfiles} files, {nrows} expected rows"
+        )
     (OUT / "README.md").write_text(README, encoding="utf-8")
     print(f"total: {total_files} files, {total_rows} expected rows -> {OUT.relative_to(ROOT)}")
 

@@ -81,6 +81,15 @@ def test_change_and_change_rate_columns() -> None:
     ]
 
 
+def test_change_rows_under_two_years() -> None:
+    text = "项目\t公务接待费\t车辆运行费\n2023年\t20.00\t30.00\n2024年\t15.00\t33.00\n增减额\t-5.00\t3.00\n"
+    got = facts(text, "tables.change").changes
+    assert [(q(c.before), q(c.after), q(c.change)) for c in got] == [
+        ("20.00", "15.00", "-5.00"),
+        ("30.00", "33.00", "3.00"),
+    ]
+
+
 def test_rate_columns_name_their_operands() -> None:
     text = "项目\t年初预算数\t调整预算数\t决算数\t执行率(%)\n设备\t100\t80\t76\t95.00\n"
     got = facts(text, "tables.rates").fund_flows

@@ -394,7 +394,47 @@ def table_changes(ctx: Context) -> Facts:
             if len(claims) >= 2 and not any(_change_holds(x) for x in claims):
                 continue  # compares something else than these two columns
             out.extend(claims)
+        out.extend(_change_rows(sheet))
     return Facts(changes=out)
+
+
+def _change_rows(sheet: Sheet) -> list[ChangeClaim]:
+    """A 增减 (or 增减率) row under two rows of years (or 上年 and 本年): the change of every column."""
+    rows = [r for r in sheet.data_rows if r.kind != "section"]
+    dated = [(int(m.group(1)), r) for r in rows if (m := _YEAR.search(r.label)) and not _CHANGE_COL.search(r.label)]
+    before = [r for r in rows if _BEFORE.search(r.label) and not _CHANGE_COL.search(r.label)]
+    after = [r for r in rows if _AFTER.search(r.label) and not _CHANGE_COL.search(r.label)]
+    if len(dated) >= 2:
+        dated.sort(key=lambda x: x[0])
+        pair = (dated[-2][1], dated[-1][1])
+    elif len(before) == 1 and len(after) == 1:
+        pair = (before[0], after[0])
+    else:
+        return []
+    out: list[ChangeClaim] = []
+    for r in rows:
+        if not _CHANGE_COL.search(r.label):
+            continue
+        relative = bool(_RELATIVE.search(r.label))
+        claims = []
+        for col in sheet.columns:
+            b, a, c = (sheet.value(x.index, col.index) for x in (pair[0], pair[1], r))
+            if b is None or a is None or c is None or (relative and b.value == 0):
+                continue
+            claims.append(
+                ChangeClaim(
+                    label=f"表格“{col.label}”",
+                    before=b,
+                    after=a,
+                    change=c.model_copy(update={"unit": "%" if relative else c.unit}),
+                    direction=1,
+                    relative=relative,
+                )
+            )
+        if len(claims) >= 2 and not any(_change_holds(x) for x in claims):
+            continue
+        out.extend(claims)
+    return out
 
 
 def _change_holds(c: ChangeClaim) -> bool:
