@@ -140,3 +140,39 @@ def test_the_text_restating_a_table_cell() -> None:
         ("“医院”", "3.6万个", "35519个"),
         ("“诊所”", "1300个", "1300个"),
     ]
+
+
+def test_packed_pipe_header_spreads_its_group_label() -> None:
+    """A pipe table loses its merged header cells: 其中: over two sub-labels is one cell, the labels after it
+    slide left. The text names a sub-column by its own words and gets that column's cell."""
+    text = (
+        "各地区院均医疗收入\n地 区 | 医疗收入 | 其中: | 药品收入(万元) | |\n(万元) | 门诊收入 | 住院收入 | ||\n"
+        "全国总计 | 12,434.59 | 5,006.22 | 7,428.37 | 1,685.27 |\n"
+        "北京市 | 50,987.75 | 35,030.67 | 15,957.08 | 8,291.22 |\n"
+        "天津市 | 31,176.85 | 17,139.40 | 14,037.45 | 3,840.50 |\n\n"
+        "北京市门诊收入35,030.67万元，天津市住院收入14,037.45万元，天津市药品收入3,840.50万元。\n"
+    )
+    got = facts(text, "tables.restated").restatements
+    assert [(r.label, q(r.first), q(r.second)) for r in got] == [
+        ("“北京市”", "35,030.67万元", "35,030.67万元"),
+        ("“天津市”", "14,037.45万元", "14,037.45万元"),
+        ("“天津市”", "3,840.50万元", "3,840.50万元"),
+    ]
+
+
+def test_packed_pipe_header_without_the_label_header() -> None:
+    """The label column's header cell was empty, so the packed header is one column short: it heads the
+    numeric columns only."""
+    text = (
+        "院均总收入情况\n单位:万元 | |||||\n总收入 | 其中: | ||||\n"
+        "医疗收入 | 财政补助收入 | 科教项目收入 | 其他收入 | ||\n"
+        "合计 | 42,507.26 | 37,764.88 | 3,617.30 | 208.02 | 917.06 |\n"
+        "部属 | 52,119.40 | 46,538.29 | 2,282.03 | 1,312.69 | 1,986.39 |\n"
+        "省属 | 19,388.59 | 17,463.82 | 1,314.37 | 149.64 | 460.77 |\n\n"
+        "部属财政补助收入2,282.03万元，省属总收入19,388.59万元。\n"
+    )
+    got = facts(text, "tables.restated").restatements
+    assert [(r.label, q(r.first), q(r.second)) for r in got] == [
+        ("“部属”", "2,282.03万元", "2,282.03万元"),
+        ("“省属”", "19,388.59万元", "19,388.59万元"),
+    ]

@@ -152,7 +152,10 @@ def analyse(table: Table, caption: list[Para] | None = None) -> Sheet:
     first_value_col = next((c for c in range(width) if numeric[c]), width)
     for r in data:
         _realign(table, texts, is_value, r, numeric, first_value_col)
-    labels = _column_labels(texts[:header], width)
+    head_rows = texts[:header]
+    if table.grid is not None and table.grid.source not in {"pdf", "docx"}:
+        head_rows = _unpack_header(head_rows, width, first_value_col)
+    labels = _column_labels(head_rows, width)
     title = " ".join(p.text for p in (caption or [])[-2:])
     head = " ".join(" ".join(r) for r in texts[:header])
     table_unit = _declared_unit(title + " " + head)
@@ -254,6 +257,48 @@ def _serials(cells: list[str]) -> bool:
 def _declared_unit(text: str) -> str:
     m = _UNIT_DECL.search(text)
     return m.group(1) if m else ""
+
+
+_GROUP = re.compile(r"(?:^|其中)[:：]?$|[:：]$")
+_UNIT_ONLY = re.compile(r"[(（]\s*(?:单位\s*[:：]\s*)?[^()（）]{1,4}[)）]|单位\s*[:：].{1,4}")
+
+
+def _unpack_header(header: list[list[str]], width: int, first: int) -> list[list[str]]:
+    """Text tables lose merged header cells: a group label (其中:) over its sub-labels becomes one cell and
+    every label after it slides left. Spread a two-row header back over the columns when one group label
+    and the count of sub-labels under it make the row exactly as wide as the data."""
+    filled = [i for i, r in enumerate(header) if sum(1 for t in r if t.strip()) > 1]
+    if len(filled) != 2 or filled[1] != filled[0] + 1:
+        return header
+    top, bottom = ([t for t in header[i] if t.strip()] for i in filled)
+    packed = all(
+        not any(t.strip() for t in header[i][len(cells) :]) for i, cells in zip(filled, (top, bottom), strict=True)
+    )
+    groups = [k for k, t in enumerate(top) if _GROUP.search(_squeeze(t))]
+    if not packed or len(groups) != 1:
+        return header
+    lead = bottom[: next((k for k, t in enumerate(bottom) if not _UNIT_ONLY.fullmatch(t.strip())), 0)]
+    subs = bottom[len(lead) :]
+    if not subs or any(_UNIT_ONLY.fullmatch(t.strip()) for t in subs):
+        return header
+    spans = [len(subs) if k == groups[0] else 1 for k in range(len(top))]
+    if sum(spans) == width:
+        at = 0
+    elif sum(spans) == width - first:
+        at = first  # the label column's header cell was empty
+    else:
+        return header
+    new_top, new_bottom = [""] * width, [""] * width
+    for k, t in enumerate(top):
+        new_top[at] = t
+        if k == groups[0]:
+            new_bottom[at : at + len(subs)] = subs
+        at += spans[k]
+    if lead:
+        new_bottom[0] = " ".join(lead)  # a unit under the first label: (千元) under 地区
+    out = [list(r) for r in header]
+    out[filled[0]], out[filled[1]] = new_top, new_bottom
+    return out
 
 
 def _column_labels(header: list[list[str]], width: int) -> list[str]:

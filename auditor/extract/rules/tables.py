@@ -746,8 +746,10 @@ def _named_column(sheet: Sheet, name: str, sentence: str = "") -> str | None:
     for c in sheet.columns:
         if not c.numeric:
             continue
-        if len(c.label) >= 3 and c.label in name:
-            found.append(c.label)
+        # A sub-column is named by its own words too: "门诊收入" for the column headed 其中:门诊收入.
+        hit = next((x for x in _column_names(c.label) if len(x) >= 3 and x in name), None)
+        if hit is not None:
+            found.append(hit)
             continue
         m = _YEAR.search(c.label)
         bare = re.sub(r"^(?:19|20)\d\d年(?:度)?", "", c.label)
@@ -756,6 +758,16 @@ def _named_column(sheet: Sheet, name: str, sentence: str = "") -> str | None:
     return max(found, key=len) if found else None
 
 
+def _column_names(label: str) -> list[str]:
+    """The ways a text names a column: its label, the sub-label's own words (门诊收入 for 其中:门诊收入), either
+    without the unit in brackets."""
+    own = re.split(r"[:：]", label)[-1]
+    return list(dict.fromkeys(x for t in (label, own) for x in (t, re.sub(r"[(（][^)）]*[)）]$", "", t))))
+
+
+# What a clause may add to a column's name and still mean that column: 本次下达 + 资金, 决算 + 合计.
+_GENERIC = r"(?:补助|专项|项目)?(?:资金|经费|支出|收入)?(?:合计|总计|总额)?"
+_COUNT_WORD = re.compile(r"(?:总数|数量|数)$")
 _QUALIFIER = re.compile(r"^(?:截至\S*?|20\d\d年\S{0,4}?)?(?:全国|全省|全市|全县|全区|全州|本级|我市|我县|我区)?")
 
 
@@ -766,15 +778,19 @@ def _restated_cell(
     word of the sentence settles (or the only column there is)."""
     name = re.sub(r"\s+", "", clause)
     name = re.sub(r"(?:共有|共计|总数|达到|达|为|是|增加|增长|减少|下降|降低|提高|比上年|较上年)+$", "", name)
-    name = re.sub(r"(?:总数|数量|数)$", "", _QUALIFIER.sub("", name))
+    name = _COUNT_WORD.sub("", _QUALIFIER.sub("", name))
     rows = [r for r in sheet.data_rows if r.kind != "section" and len(_row_name(r.label)) >= 2]
-    named = [r for r in rows if name == _row_name(r.label)]
+    named = [r for r in rows if name in (_row_name(r.label), _COUNT_WORD.sub("", _row_name(r.label)))]
     by_column = False
+    column = None
     if not named:
         # The text may name the column and mean the table's total: "本次下达资金X万元", "…决算合计X万元".
         totals = [r for r in sheet.data_rows if r.kind == "total"]
         raw = re.sub(r"\s+", "", clause)
         column = _named_column(sheet, raw, sentence)
+        after = raw[raw.rfind(column) + len(column) :] if column is not None else ""
+        if column is not None and not re.fullmatch(_GENERIC + r"(?:为|是|达到|达|共计)?", after):
+            column = None  # the figure is of something the clause names after the column (其中含…补助)
         if column is not None:
             # The clause names a column; what else it names decides the row: a row's name, else a row named
             # earlier in the sentence ("X项目……决算数Y万元"), else, for a generic noun, the total.
@@ -786,7 +802,7 @@ def _restated_cell(
                 longest = max((len(_row_name(r.label)) for r in hits), default=0)
                 named = [r for r in hits if len(_row_name(r.label)) == longest]
                 by_column = len(named) == 1
-            if not named and re.fullmatch(r"(?:补助|专项|项目)?(?:资金|经费|支出|收入)?(?:合计|总计|总额)?", rest):
+            if not named and re.fullmatch(_GENERIC, rest):
                 named, by_column = (totals if len(totals) == 1 else []), True
         elif len(totals) == 1 and re.search(r"合计|总计|总额", name) and _same_subject(sheet, sentence):
             named, by_column = totals, True
@@ -798,6 +814,8 @@ def _restated_cell(
         for c in sheet.columns
         if c.numeric and bool(_CHANGE_COL.search(c.label)) == change and sheet.value(row.index, c.index) is not None
     ]
+    if column is not None and len(cols) > 1:
+        cols = [c for c in cols if column in _column_names(c.label)] or cols
     if by_column and len(cols) > 1:
         cols = [c for c in cols if len(c.label) >= 2 and c.label in name] or cols
     years = set(_YEAR.findall(sentence))
