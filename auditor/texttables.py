@@ -303,6 +303,9 @@ def _bar_streams(text: str, lines: list[_Line], claimed: list[bool]) -> Iterator
             c = _cell(text, a, b)
             cells.append(Cell(_join_lines(c.text), c.start, c.end) if "\n" in c.text else c)
             a = b + 1
+        odd, even = cells[0::2], cells[1::2]
+        if len(cells) >= 6 and all(c.text.strip() for c in odd) and not any(c.text.strip() for c in even):
+            cells = odd  # every cell followed by a bar alone: the lone bars separate, they hold no cell
         for grid in _stream_grids(cells, region_a, region_b, "cells"):
             yield grid, range(first, last_bar + 1)
         i = last_bar + 1

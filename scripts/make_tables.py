@@ -1,4 +1,4 @@
-"""Make fixtures/tables/: six table shapes, each rendered in ten layouts/formats, clean and with planted errors.
+"""Make fixtures/tables/: seven table shapes, each rendered in eleven layouts/formats, clean and with planted errors.
 
 Run from the repo root (the outputs are committed):
 
@@ -11,7 +11,8 @@ For every shape a folder fixtures/tables/<shape>/ gets
 - <layout>_errK.<ext>: the clean table with exactly ONE cell (or the prose figure) changed;
 - expected.csv: file,check,severity,stated,why — one row per relation that the changed cell breaks.
 
-Layouts: pipe_lead (.md), pipe_trail, cells_bar, cells_blank, oneline, tab (.txt), docx (.docx), pdf (.pdf).
+Layouts: pipe_lead (.md), pipe_trail, cells_bar, cells_alt, cells_blank, oneline, tab, spaces (.txt), docx (.docx),
+pdf and pdf_unruled (.pdf).
 
 The broken relations, their stated values and the correct values are written by hand below (ERRS of each
 shape). The script does not derive them from any tool: it recomputes every relation of every table with
@@ -115,6 +116,9 @@ class Table:
     groups: list[tuple[str, int]] | None = None  # two-level header for docx/pdf: (group label, span)
     vmerge_cols: tuple[int, ...] = ()  # docx/pdf: equal consecutive cells in these columns are merged
     hmerge_empty: bool = False  # docx/pdf: a row whose label cell is empty is merged into the cell before it
+    # pipe_trail: the header rows as a converter leaves a merged header, every label packed to the left
+    # (the merged cells' positions lost); None renders the flat header
+    packed: list[list[str]] | None = None
     after_tpl: str = ""  # prose after the table; {} is the restated figure(s)
     after_vals: tuple[str, ...] = ()
 
@@ -736,7 +740,87 @@ def indicator_targets() -> Shape:
     return Shape("indicator_targets", t, rels, errs)
 
 
-SHAPES = [allocation, sangong, budget_exec, income_balance, shares, indicator_targets]
+# --------------------------------------------------------------------------------------------------------
+# 7. hospital_income — a two-level header: 其中: spans 门诊收入 and 住院收入 (realdev a006, a023)
+# --------------------------------------------------------------------------------------------------------
+
+HI_ROWS = ["东城区", "西城区", "南湖区", "北山县"]
+HI_COLS = ["医疗收入", "门诊收入", "住院收入", "药品收入"]
+
+
+def hospital_income() -> Shape:
+    t = Table(
+        before=["表3 2024年全市公立医院医疗收入情况"],
+        header=["地区(万元)", *HI_COLS],
+        groups=[("地区(万元)", 1), ("医疗收入", 1), ("其中:", 2), ("药品收入", 1)],
+        packed=[["地区", "医疗收入", "其中:", "药品收入"], ["(万元)", "门诊收入", "住院收入"]],
+        rows=[
+            ["合计", "11,414.22", "4,249.11", "7,165.11", "2,586.45"],
+            ["东城区", "3,561.15", "1,250.40", "2,310.75", "812.30"],
+            ["西城区", "2,625.35", "980.25", "1,645.10", "605.44"],
+            ["南湖区", "3,491.57", "1,402.66", "2,088.91", "778.09"],
+            ["北山县", "1,736.15", "615.80", "1,120.35", "390.62"],
+        ],
+    )
+    rels = [
+        Rel(f"SUM {r}/医疗收入 row", "SUM", (r, "医疗收入"), "sum", [(r, "门诊收入"), (r, "住院收入")])
+        for r in ["合计", *HI_ROWS]
+    ]
+    rels += col_sum("SUM", "合计", HI_ROWS, HI_COLS)
+    errs = [
+        Err(
+            ("西城区", "门诊收入"),
+            "990.25",
+            [
+                Break(
+                    "SUM 西城区/医疗收入 row",
+                    "2,625.35",
+                    "2635.35",
+                    "西城区 医疗收入 2,625.35 != 门诊 990.25 + 住院 1,645.10 (= 2,635.35)",
+                ),
+                Break(
+                    "SUM 合计/门诊收入 col",
+                    "4,249.11",
+                    "4259.11",
+                    "合计 门诊收入 4,249.11 != 1,250.40 + 990.25 + 1,402.66 + 615.80 (= 4,259.11)",
+                ),
+            ],
+        ),
+        Err(
+            ("合计", "药品收入"),
+            "2,568.45",
+            [
+                Break(
+                    "SUM 合计/药品收入 col",
+                    "2,568.45",
+                    "2586.45",
+                    "合计 药品收入 2,568.45 != 812.30 + 605.44 + 778.09 + 390.62 (= 2,586.45)",
+                ),
+            ],
+        ),
+        Err(
+            ("南湖区", "医疗收入"),
+            "3,419.57",
+            [
+                Break(
+                    "SUM 南湖区/医疗收入 row",
+                    "3,419.57",
+                    "3491.57",
+                    "南湖区 医疗收入 3,419.57 != 门诊 1,402.66 + 住院 2,088.91 (= 3,491.57)",
+                ),
+                Break(
+                    "SUM 合计/医疗收入 col",
+                    "11,414.22",
+                    "11342.22",
+                    "合计 医疗收入 11,414.22 != 3,561.15 + 2,625.35 + 3,419.57 + 1,736.15 (= 11,342.22)",
+                ),
+            ],
+        ),
+    ]
+    return Shape("hospital_income", t, rels, errs)
+
+
+SHAPES = [allocation, sangong, budget_exec, income_balance, shares, indicator_targets, hospital_income]
 
 # Findings a planted change also makes true beyond the arithmetic relation it breaks, checked by hand:
 # raising 基层诊疗量占比's 得分 to 22 gives full marks (22 ≥ 20) to an indicator that missed its target
@@ -819,11 +903,20 @@ def pipe_trail_row(row: list[str]) -> str:
 
 
 def pipe_trail(t: Table) -> str:
+    if t.packed:
+        # a merged header as converters leave it: labels packed left, the lost cells as bars at the end
+        head = [" | ".join(r) + " |" + " |" * (len(t.header) - len(r)) for r in t.packed]
+        return "\n".join([*head, *(pipe_trail_row(r) for r in t.rows)])
     return "\n".join(pipe_trail_row(r) for r in all_rows(t))
 
 
 def cells_bar(t: Table) -> str:
     return "\n".join(f"{c} |" if c else "|" for r in all_rows(t) for c in r)
+
+
+def cells_alt(t: Table) -> str:
+    # one cell per line, a line holding a bar alone after each cell; an empty cell is a bar alone
+    return "\n".join(f"{c}\n|" if c else "|" for r in all_rows(t) for c in r)
 
 
 def cells_blank(t: Table) -> str:
@@ -848,6 +941,7 @@ TEXT_LAYOUTS = {
     "pipe_lead": (pipe_lead, "md"),
     "pipe_trail": (pipe_trail, "txt"),
     "cells_bar": (cells_bar, "txt"),
+    "cells_alt": (cells_alt, "txt"),
     "cells_blank": (cells_blank, "txt"),
     "oneline": (oneline, "txt"),
     "tab": (tab, "txt"),
@@ -874,7 +968,12 @@ def read_back(layout: str, t: Table, text: str) -> list[list[str]] | list[str]:
         return [[c.strip() for c in ln.strip()[1:-1].split("|")] for ln in [lines[0], *lines[2:]]]
     if layout == "pipe_trail":
         rows: list[str] = []
-        for ln in block.split("\n"):
+        lines = block.split("\n")
+        if t.packed:
+            head = [[c.strip() for c in ln.rstrip("|").split("|")] for ln in lines[: len(t.packed)]]
+            assert [[c for c in r if c] for r in head] == t.packed, head
+            lines = lines[len(t.packed) :]
+        for ln in lines:
             if ln.startswith("|") and rows and rows[-1].endswith("|"):
                 rows[-1] += " " + ln  # continuation of a row broken at an empty cell
             else:
@@ -882,6 +981,18 @@ def read_back(layout: str, t: Table, text: str) -> list[list[str]] | list[str]:
         return [[c.strip() for c in ("| " + r if r.startswith("|") else r).rstrip("|").split("|")] for r in rows]
     if layout == "cells_bar":
         return ["" if ln == "|" else ln[:-2] for ln in block.split("\n")]
+    if layout == "cells_alt":
+        lines = block.split("\n")
+        out, k = [], 0
+        while k < len(lines):
+            if lines[k] == "|":
+                out.append("")
+                k += 1
+            else:
+                assert lines[k + 1] == "|", lines[k : k + 2]
+                out.append(lines[k])
+                k += 2
+        return out
     if layout == "cells_blank":
         return block.split("\n\n")
     if layout == "oneline":
@@ -899,8 +1010,8 @@ def check_text(layout: str, t: Table, text: str) -> None:
     if layout == "pipe_trail":
         # a leading empty cell reads back as a leading "" (the "| " we put back); the rest must match
         got = [r if len(r) == len(t.header) else r[1:] for r in got]
-    want: list = all_rows(t)
-    if layout in ("cells_bar", "cells_blank"):
+    want: list = t.rows if layout == "pipe_trail" and t.packed else all_rows(t)
+    if layout in ("cells_bar", "cells_alt", "cells_blank"):
         want = [c for r in want for c in r]
     if layout == "oneline":
         want = [c for r in want for c in r if c]
@@ -1172,7 +1283,7 @@ def write_shape(shape: Shape, err_tables: list[Table]) -> tuple[int, int]:
 
 README = """# fixtures/tables
 
-Six table shapes from Chinese performance-evaluation reports, each rendered in ten layouts/formats, clean
+Seven table shapes from Chinese performance-evaluation reports, each rendered in eleven layouts/formats, clean
 and with planted errors. Generated by `python scripts/make_tables.py` (deterministic; it deletes and rewrites
 this folder). Names and numbers are invented.
 
@@ -1186,21 +1297,27 @@ this folder). Names and numbers are invented.
 | income_balance | 上年结余, 本年收入, 本年支出, 本年结余, 年末结余; 3 funds + 合计 | 本年结余 = 收入 − 支出; 年末结余 = 上年结余 + 本年结余; 合计 foots every column |
 | shares | 金额(万元), 占比(%); 合计 100.00 | 占比 = 金额 ÷ 合计金额 × 100; 合计 foots both columns |
 | indicator_targets | 绩效指标 table, 指标值 like `≥95%`, `2024年12月底前` | only 得分 ≤ 分值; targets and dates are not numbers to add |
+| hospital_income | two-level header, 其中: over 门诊收入 and 住院收入, unit (万元) under 地区; 合计 at the top | 医疗收入 = 门诊 + 住院 on every row; 合计 foots every column; 药品收入 is no part |
 
 ## Layouts (file prefix)
 
 - `pipe_lead.md` — markdown pipe rows with leading and trailing `|` and a `|---|` line.
 - `pipe_trail.txt` — `a | b | c |` rows without the leading bar; an empty cell breaks the row, which goes on
   with `| ` on the next line (allocation's 龙湾县, budget_exec's 合计 whose 支出项目 cell is empty).
+  hospital_income's two-level header is packed as converters leave it: `地区 | 医疗收入 | 其中: | 药品收入 | |`
+  over `(万元) | 门诊收入 | 住院收入 | | |`, the merged cells' places lost.
 - `cells_bar.txt` — one cell per line ending with ` |`; an empty cell is a line `|`.
+- `cells_alt.txt` — one cell per line, each followed by a line holding a bar alone; an empty cell is a bar alone.
 - `cells_blank.txt` — one cell per line, a blank line between cells, no bars (an empty cell gives two more
   blank lines).
 - `oneline.txt` — the whole table on one line, cells separated by single spaces; an empty cell leaves
   nothing (as spreadsheet dumps do), so e.g. 龙湾县 has two numbers for three columns.
 - `tab.txt` — tab-separated rows.
-- `docx` — a Word table (Table Grid); sangong has a two-level header with merged cells, indicator_targets
+- `spaces.txt` — one row per line, cells separated by a space, an empty cell written as —.
+- `docx` — a Word table (Table Grid); sangong and hospital_income have a two-level header with merged cells, indicator_targets
   merges equal 一级/二级指标 cells vertically, budget_exec's 合计 spans 序号 + 支出项目.
 - `pdf` — a ruled table drawn with PyMuPDF (same merges); `page.find_tables()` finds it.
+- `pdf_unruled` — the same table without a rule: the columns and rows come from the gaps between words.
 
 The prose (title sentence with the unit; for allocation and sangong a sentence after the table restating a
 table figure) is the same in every layout.

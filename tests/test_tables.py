@@ -1,4 +1,4 @@
-"""Table fixtures: six table shapes, each in eight layouts and formats, clean and with planted errors.
+"""Table fixtures: seven table shapes, each in eleven layouts and formats, clean and with planted errors.
 
 fixtures/tables/<shape>/ is written by scripts/make_tables.py, which asserts every planted and every holding
 relation with interval arithmetic; expected.csv lists what each err file breaks (file,check,severity,stated,why).
@@ -20,11 +20,12 @@ from auditor.audit import audit_path
 from .conftest import FIXTURES
 
 TABLES = FIXTURES / "tables"
-SHAPES = ("allocation", "sangong", "budget_exec", "income_balance", "shares", "indicator_targets")
+SHAPES = ("allocation", "sangong", "budget_exec", "income_balance", "shares", "indicator_targets", "hospital_income")
 LAYOUTS = (
     "pipe_lead",
     "pipe_trail",
     "cells_bar",
+    "cells_alt",
     "cells_blank",
     "oneline",
     "tab",

@@ -45,6 +45,16 @@ CASES = [
         [[["项目", "预算", "执行", ""], ["总额", "30", "27", ""], ["其中", "20", "18", ""]]],
     ),
     (
+        "cells ending in a bar, each followed by a line holding a bar alone",
+        "项目 |\n|\n预算 |\n|\n执行 |\n|\n设备 |\n|\n100 |\n|\n90 |\n|\n培训 |\n|\n50 |\n|\n45 |\n|\n",
+        [[["项目", "预算", "执行"], ["设备", "100", "90"], ["培训", "50", "45"]]],
+    ),
+    (
+        "cells alternating with lines holding a bar alone",
+        "项目\n|\n预算\n|\n执行\n|\n设备\n|\n100\n|\n90\n|\n合计\n|\n100\n|\n90\n|\n",
+        [[["项目", "预算", "执行"], ["设备", "100", "90"], ["合计", "100", "90"]]],
+    ),
+    (
         "one cell per line between blank lines, a section label standing alone",
         "\n\n2020\n\n3月底\n\n2021\n\n3月底\n\n增减\n\n合计\n\n100\n\n110\n\n10\n\n按类型分\n\n甲\n\n60\n\n70\n\n10\n\n乙\n\n40\n\n40\n\n0\n",
         [
