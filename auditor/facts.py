@@ -134,6 +134,17 @@ class RatioClaim(BaseModel):
     complement: bool = Field(default=False, description="rate is 1 − numerator ÷ denominator")
 
 
+class ProductClaim(BaseModel):
+    """An amount stated with the quantities it is the product or quotient of (人数 × 每人标准, 总额 ÷ 人数);
+    `scale` turns the factors' unit into the amount's (0.0001 when 元 make 万元)."""
+
+    label: str
+    amount: Quantity
+    factors: list[Quantity]
+    divisors: list[Quantity] = Field(default_factory=list)
+    scale: Decimal = Decimal(1)
+
+
 class ChangeClaim(BaseModel):
     """A change from one value to another, stated as an amount or a percentage."""
 
@@ -235,6 +246,7 @@ class Facts(BaseModel):
     sums: list[SumClaim] = Field(default_factory=list)
     ratios: list[RatioClaim] = Field(default_factory=list)
     changes: list[ChangeClaim] = Field(default_factory=list)
+    products: list[ProductClaim] = Field(default_factory=list)
     scores: list[ScoreNode] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
     ratings: list[Rating] = Field(default_factory=list)

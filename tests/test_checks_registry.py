@@ -30,8 +30,9 @@ DESIGN_IDS = {
     "DUPLICATE": Severity.ERROR,
     "GROUNDING": Severity.INFO,
 }
-# Checks beyond the design table, for the text contradictions rules can see without false alarms.
-EXTENSIONS = {"FUND_NAME": Severity.WARNING, "CLAIM": Severity.WARNING}
+# Checks beyond the design table: text contradictions rules can see without false alarms, and products
+# (人数 × 标准, a column formula ⑧=④*⑦) that no design check computes.
+EXTENSIONS = {"FUND_NAME": Severity.WARNING, "CLAIM": Severity.WARNING, "PRODUCT": Severity.ERROR}
 ALL_IDS = DESIGN_IDS | EXTENSIONS
 
 

@@ -14,6 +14,7 @@ READERS = (
     "tables.rates",
     "tables.balance",
     "tables.restated",
+    "tables.formulas",
 )
 
 
@@ -176,3 +177,25 @@ def test_packed_pipe_header_without_the_label_header() -> None:
         ("“部属”", "2,282.03万元", "2,282.03万元"),
         ("“省属”", "19,388.59万元", "19,388.59万元"),
     ]
+
+
+def test_columns_numbered_with_a_formula() -> None:
+    """⑤=③×④ under the header: each row's ⑤ is ③ × ④, in 万元 from 元/人 × 人; C=A+B is a sum."""
+    text = (
+        "序号\t培训机构\t补助标准(元/人)\t合格人数\t补助资金(万元)\n①\t②\t③\t④\t⑤=③×④\n"
+        "1\t甲校\t2600\t842\t218.92\n2\t乙校\t2600\t900\t243.00\n3\t丙校\t2600\t941\t244.66\n"
+    )
+    got = facts(text, "tables.formulas").products
+    assert [(q(p.amount), [q(f) for f in p.factors], str(p.scale)) for p in got] == [
+        ("218.92万元", ["2600元/人", "842人"], "0.0001"),
+        ("243.00万元", ["2600元/人", "900人"], "0.0001"),
+        ("244.66万元", ["2600元/人", "941人"], "0.0001"),
+    ]
+    text = "项目\t中央(A)\t省级(B)\t合计(C=A+B)\n甲\t10\t5\t15\n乙\t8\t4\t12\n"
+    assert sums(text, "tables.formulas") == [("15", ["10", "5"], True), ("12", ["8", "4"], True)]
+
+
+def test_a_formula_the_rows_do_not_bear_out_is_not_read() -> None:
+    """Most rows must hold under one unit factor, else the columns are not what the formula names."""
+    text = "项目\t人数\t标准\t金额\n①\t②\t③\t④=②×③\n甲\t10\t5\t71\n乙\t8\t4\t90\n丙\t3\t3\t7\n"
+    assert facts(text, "tables.formulas").products == []

@@ -34,6 +34,10 @@ _NOT_ADDITIVE = re.compile(
 )
 # A table of averages (院均, 人均, 生均): its rows do not add up to a total row.
 AVERAGES = re.compile(r"[院人生户校床次]均|平均")
+_MARKS = re.compile(r"[①-⑳](?:\s*=\s*[①-⑳](?:\s*[-+*/×÷＊]\s*[①-⑳])+)?")
+# A standard per head or per unit of area: 元/人, 万元/所, 元/亩 (not additive).
+_PER_UNIT = re.compile(r"[(（]\s*((?:亿元|万元|千元|元)\s*/\s*[\u4e00-\u9fff]{1,3})\s*[)）]")
+_COUNTED = re.compile(r"(人次|人|户|家|个)数$")
 _UNIT_DECL = re.compile(r"单位\s*[:：]?\s*(亿元|万元|千元|元|万人|人|户|个|家|张|%)")
 _UNIT_PAREN = re.compile(r"[(（]\s*(亿元|万元|千元|元|万人次|人次|万人|人|户|个|家|张|所|%|％)\s*[)）]")
 
@@ -165,8 +169,11 @@ def analyse(table: Table, caption: list[Para] | None = None) -> Sheet:
         table_unit = named.pop() if len(named) == 1 and named <= {"亿元", "万元", "千元", "元"} else ""
     columns = []
     for c in range(width):
-        m = _UNIT_PAREN.search(labels[c])
-        unit = m.group(1) if m else ("%" if re.search(r"[(（]\s*%\s*[)）]|率$|比重$|占比$", labels[c]) else "")
+        plain = _MARKS.sub("", labels[c])  # without the column numbers and formula (③, ⑤=③×④)
+        m = _UNIT_PAREN.search(plain) or _PER_UNIT.search(plain)
+        unit = m.group(1) if m else ("%" if re.search(r"[(（]\s*%\s*[)）]|率$|比重$|占比$", plain) else "")
+        if not unit and (k := _COUNTED.search(plain)):
+            unit = k.group(1)  # 合格人数, 户数: whole numbers of people or households, counted exactly
         columns.append(Column(c, labels[c], unit.replace("％", "%"), numeric[c]))
     rows: list[RowInfo] = []
     last_parent: RowInfo | None = None

@@ -12,11 +12,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import combinations, pairwise
 
 from auditor.extract.rules import Context, register
 from auditor.extract.rules.sheet import RowInfo, Sheet, additive_unit, analyse
-from auditor.facts import ChangeClaim, Facts, FundFlow, Quantity, RatioClaim, SumClaim, in_common_unit, scale_of
+from auditor.facts import (
+    ChangeClaim,
+    Facts,
+    FundFlow,
+    ProductClaim,
+    Quantity,
+    RatioClaim,
+    SumClaim,
+    in_common_unit,
+    scale_of,
+)
 from auditor.intervals import Interval, total
 from auditor.layout import Para, Table
 
@@ -552,6 +563,90 @@ def _shares(sheet: Sheet, share_col: int) -> Iterator[RatioClaim]:
             numerator=[part],
             denominator=[whole],
         )
+
+
+# ----------------------------------------------------------------------------- formula columns
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_MARK = rf"[{_CIRCLED}]|(?<![A-Za-z])[(（]?[A-Z][)）]?(?![A-Za-z])"
+_COLUMN_FORMULA = re.compile(rf"(?P<target>{_MARK})\s*=\s*(?P<expr>(?:{_MARK})(?:\s*[-+*/×÷＊－＋]\s*(?:{_MARK}))+)")
+_SCALES_TRIED = (Decimal(1), Decimal("0.0001"), Decimal(10000), Decimal("0.01"), Decimal(100), Decimal("0.1"))
+
+
+def _marker(text: str) -> str:
+    return text.strip("()（） ")
+
+
+@register("tables.formulas")
+def table_formulas(ctx: Context) -> Facts:
+    """A header that numbers its columns (① ② … or A B …) and writes how one is computed (⑧=④*⑦, C=A+B):
+    that column checked on every row by its formula."""
+    products: list[ProductClaim] = []
+    sums: list[SumClaim] = []
+    for sheet in sheets(ctx):
+        marks: dict[str, int] = {}
+        formulas: list[tuple[int, re.Match[str]]] = []
+        for c in sheet.columns:
+            f = _COLUMN_FORMULA.search(c.label)
+            head = c.label[: f.start()] + f.group("target") if f else c.label
+            own = re.findall(_MARK, head)
+            if own:
+                marks.setdefault(_marker(own[-1]), c.index)
+            if f:
+                formulas.append((c.index, f))
+        for col, f in formulas:
+            ops = re.findall(r"[-+*/×÷＊－＋]", f.group("expr"))
+            terms = [marks.get(_marker(m)) for m in re.findall(_MARK, f.group("expr"))]
+            if any(t is None or not sheet.columns[t].numeric for t in terms) or not sheet.columns[col].numeric:
+                continue
+            if set(ops) <= {"+", "＋"}:
+                sums.extend(_formula_sums(sheet, col, terms))  # type: ignore[arg-type]
+            elif set(ops) <= {"*", "×", "＊", "/", "÷"} and not _RATE_COL.search(sheet.columns[col].label):
+                mult = [terms[0]] + [t for t, op in zip(terms[1:], ops, strict=True) if op in "*×＊"]
+                div = [t for t, op in zip(terms[1:], ops, strict=True) if op in "/÷"]
+                products.extend(_formula_products(sheet, col, mult, div))  # type: ignore[arg-type]
+    return Facts(products=products, sums=sums)
+
+
+def _formula_sums(sheet: Sheet, col: int, parts: list[int]) -> Iterator[SumClaim]:
+    for r in sheet.data_rows:
+        total_q = sheet.value(r.index, col)
+        got = [sheet.value(r.index, c) for c in parts]
+        if total_q is not None and all(q is not None for q in got):
+            yield SumClaim(label=f"表格“{r.label}”{sheet.columns[col].label}", total=total_q, parts=got)  # type: ignore[arg-type]
+
+
+def _formula_products(sheet: Sheet, col: int, mult: list[int], div: list[int]) -> list[ProductClaim]:
+    """Each row's product; the factor between the factors' unit and the column's (元 into 万元) is the one
+    the units give, else the one under which most rows hold: a column that names no unit says nothing."""
+    rows = []
+    for r in sheet.data_rows:
+        amount = sheet.value(r.index, col)
+        fs = [sheet.value(r.index, c) for c in mult]
+        ds = [sheet.value(r.index, c) for c in div]
+        if amount is None or any(q is None for q in fs + ds) or any(q.value == 0 for q in ds):  # type: ignore[union-attr]
+            continue
+        rows.append((r, amount, fs, ds))
+    if not rows:
+        return []
+
+    def holds(scale: Decimal, amount: Quantity, fs: list[Quantity], ds: list[Quantity]) -> bool:
+        comp = Interval.exact(1)
+        for q in fs:
+            comp = comp * q.interval
+        for q in ds:
+            comp = comp / q.interval
+        return comp.scale(scale).intersects(amount.interval)
+
+    fitting = {k: sum(holds(k, a, fs, ds) for _, a, fs, ds in rows) for k in _SCALES_TRIED}  # type: ignore[arg-type]
+    scale = max(_SCALES_TRIED, key=lambda k: fitting[k])
+    if 2 * fitting[scale] < len(rows) or (len(rows) < 3 and fitting[scale] < len(rows)):
+        return []  # the formula does not read these columns the way we do
+    label = sheet.columns[col].label
+    return [
+        ProductClaim(label=f"表格“{r.label}”{label}", amount=a, factors=fs, divisors=ds, scale=scale)  # type: ignore[arg-type]
+        for r, a, fs, ds in rows
+    ]
 
 
 # ----------------------------------------------------------------------------- balances
