@@ -146,12 +146,14 @@ class ProductClaim(BaseModel):
 
 
 class ChangeClaim(BaseModel):
-    """A change from one value to another, stated as an amount or a percentage."""
+    """A change from one value to another, stated as an amount or a percentage; when last year's value is not
+    stated, the amount of the change gives it (比上年增加A万元，增长X%: the base is this year's − A)."""
 
     label: str
-    before: Quantity
+    before: Quantity | None
     after: Quantity
     change: Quantity
+    amount: Quantity | None = Field(default=None, description="the stated amount of a percentage change")
     direction: Literal[1, -1] = Field(description="1 for 增加/增长, -1 for 减少/压减/下降")
     relative: bool = Field(description="True when the change is a percentage of `before`")
 

@@ -14,20 +14,30 @@ from auditor.flags import Flag, Severity
 def check(facts: Facts) -> Iterator[Flag]:
     """A stated change (amount or %) ≠ the change computed from the before and after values."""
     for c in facts.changes:
-        delta = (c.after.interval - c.before.interval).scale(c.direction)
+        if c.before is not None:
+            before, before_text = c.before.interval, c.before.shown()
+        elif c.amount is not None and c.relative:
+            # Last year's value unstated: this year's less the stated increase (plus the decrease).
+            before = c.after.interval - c.amount.interval.scale(c.direction)
+            sign = "−" if c.direction > 0 else "+"
+            before_text = f"({c.after.shown()}{sign}{c.amount.shown()})"
+        else:
+            continue
+        delta = (c.after.interval - before).scale(c.direction)
         if c.relative:
-            comp = pct(delta, c.before.interval)
+            comp = pct(c.amount.interval if c.before is None and c.amount is not None else delta, before)
             if comp is None:
                 continue
-            formula = (
-                f"({c.before.shown()}−{c.after.shown()})÷{c.before.shown()}"
-                if c.direction < 0
-                else f"({c.after.shown()}−{c.before.shown()})÷{c.before.shown()}"
-            )
+            if c.before is None:
+                formula = f"{c.amount.shown()}÷{before_text}"  # type: ignore[union-attr]
+            elif c.direction < 0:
+                formula = f"({before_text}−{c.after.shown()})÷{before_text}"
+            else:
+                formula = f"({c.after.shown()}−{before_text})÷{before_text}"
             unit = "%"
         else:
             comp = delta
-            formula = f"{c.after.shown()}−{c.before.shown()}"
+            formula = f"{c.after.shown()}−{before_text}" if c.direction > 0 else f"{before_text}−{c.after.shown()}"
             unit = c.change.unit
         dec = c.change.decimals
         yield make_flag(
@@ -37,7 +47,7 @@ def check(facts: Facts) -> Iterator[Flag]:
             c.change,
             computed_text(comp, dec) + ("%" if unit == "%" else ""),
             diff_text(c.change, comp, dec),
-            [c.change.evidence],
+            [c.change.evidence, c.after.evidence, *(q.evidence for q in (c.before, c.amount) if q is not None)],
             formula=formula + ("×100%" if unit == "%" else ""),
             ok=consistent(c.change, comp),
         )

@@ -30,7 +30,32 @@ def changes(text: str) -> list[tuple]:
         ("2024年支出2,160万元，2023年为1,845万元，较上年增长17.07%。", [("1,845万元", "2,160万元", "17.07%", 1, True)]),
         # years compared are no change of a quantity
         ("2024年较2023年增加1年。", []),
+        # 比上年 with last year's value, then the percent after a comma
+        ("普通小学生均支出20018.65元，比上年17937.20元，增长11.6%。", [("17937.20元", "20018.65元", "11.6%", 1, True)]),
+        # last year's value, the amount and the percent: checked both ways
+        (
+            "总收入144682.33万元，比上年151271.81万元减少6589.48万元，下降4.36%。",
+            [
+                ("151271.81万元", "144682.33万元", "6589.48万元", -1, False),
+                ("151271.81万元", "144682.33万元", "4.36%", -1, True),
+            ],
+        ),
+        # the subject named between the comparison and the verb, this year's value in the sentence before
+        (
+            "2020年一般公共预算财政拨款支出1264.92万元。与2019年相比，一般公共预算财政拨款增加27.44万元，增长2.22%。",
+            [(None, "1264.92万元", "2.22%", 1, True)],
+        ),
+        # a comparison with the budget stands between this year's value and the one with last year
+        ("决算总额为5.48万元，比预算增加0万元，比去年增加1.55万元，增长39.4%。", [(None, "5.48万元", "39.4%", 1, True)]),
+        # only a percent: nothing to compute it from
+        ("基金总收入30922.17亿元，比上年增长7.6%。", []),
     ],
 )
 def test_prose_changes(text: str, want: list) -> None:
     assert changes(text) == want
+
+
+def test_a_percent_change_without_last_years_value_takes_the_amount() -> None:
+    """比上年增加A，增长X%: last year's value is this year's less A."""
+    got = facts("门诊次均费用154元，比上年增加7.5元，上涨5.1%。", "changes.prose").changes
+    assert [(c.before, q(c.after), q(c.amount), q(c.change)) for c in got] == [(None, "154元", "7.5元", "5.1%")]

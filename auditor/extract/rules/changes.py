@@ -5,32 +5,26 @@ from __future__ import annotations
 import re
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import NUM, number, numbers, quantity
+from auditor.extract.rules.scan import NUM, Num, compatible, named_elsewhere, number, numbers, quantity
 from auditor.facts import ChangeClaim, Facts
+from auditor.layout import Para
 from auditor.numbers import fold
 
 _CU = r"[^\d\s，,。；;较]{0,8}?"
-_DOWN = {"压减", "减少", "下降", "降低"}
-# "X万元，较上年Y万元减少Z%": this year's value, last year's, the change.
-_CHANGE = re.compile(
-    rf"(?<![\d.])({NUM})\s*({_CU})\s*[，,]?\s*较(?:上年|去年|上年度|同期|上一年)?(?:的)?\s*({NUM})\s*({_CU})\s*"
-    rf"(?:实现)?(压减|减少|下降|降低|增加|增长|提高|上升)了?\s*({NUM})\s*(%|{_CU})"
+_DOWN = {"压减", "减少", "下降", "降低", "回落", "下滑", "缩减", "减"}
+# A comparison with last year (比上年, 较2023年, 与上年相比, 同比) and what follows it: last year's value, the
+# verb, the amount or the percentage, then perhaps the percentage after the amount.
+_COMPARE = re.compile(
+    r"(?:与|和|比|较|同)(?:上年|去年|上年度|上一年度?|前一年|(?:19|20)\d\d\s*年度?)(?:同期)?(?:相比|比较)?(?:的)?|同比"
 )
-# "名称较上年Y万元增长Z%": this year's value is the one stated elsewhere under that name.
-_CHANGE_REF = re.compile(
-    rf"(?P<label>[\u4e00-\u9fa5]{{2,12}}?)较(?:上年|去年|上年度|同期|上一年)(?:的)?\s*(?P<b>{NUM})\s*(?P<u>{_CU})\s*"
-    rf"(?:实现)?(?P<verb>压减|减少|下降|降低|增加|增长|提高|上升)了?\s*(?P<c>{NUM})\s*[%％]"
-)
+_VERB = re.compile(r"(?:共|累计|分别|各)?(?P<v>压减|减少|下降|降低|回落|下滑|缩减|增加|增长|提高|上升|上涨)了?")
+_CHANGED = re.compile(r"(?:增加|减少|增长|下降|降低|压减|提高|上升|上涨|节约|超支|相比|持平)了?$")
+_RATE_WORD = re.compile(r"(?:增幅|降幅|增长率|下降率|幅度|增速)(?:为|达|是)?")
 # "X万元，2023年为Y万元，较上年增长Z%": both values, then the change.
 _CHANGE_YEARS = re.compile(
     rf"(?<![\d.])(?P<a>{NUM})\s*(?P<ua>{_CU})\s*[，,]\s*(?:20\d\d\s*年|上年|去年)(?:为|是)?\s*(?P<b>{NUM})\s*(?P<ub>{_CU})"
     rf"\s*[，,]\s*(?:较上年|同比|比上年)?(?P<verb>压减|减少|下降|降低|增加|增长|提高|上升)了?\s*(?P<c>{NUM})\s*[%％]"
 )
-
-
-def _name(label: str) -> str:
-    """What a change refers to, without the generic noun (下达资金 and 本年下达 name the same amount)."""
-    return re.sub(r"(?:资金|经费|金额|总额)$", "", label)
 
 
 def _direction(verb: str) -> int:
@@ -39,58 +33,14 @@ def _direction(verb: str) -> int:
 
 @register("changes.prose")
 def prose_changes(ctx: Context) -> Facts:
-    """Changes stated as this year's value, last year's and the change, in one clause or by reference."""
+    """Changes stated against last year in any order: this year's value, last year's, the amount, the percent."""
     out: list[ChangeClaim] = []
-    taken: set[tuple[int, int]] = set()
     for p in ctx.paras:
         text = fold(p.text)
-        for m in _CHANGE.finditer(text):
-            taken.add((p.start, m.start(3)))
-            after_t, before_t, verb, chg_t = m.group(1), m.group(3), m.group(5), m.group(6)
-            chg_u = (m.group(7) or "").replace("％", "%")
-            ua, ub = m.group(2) or "", m.group(4) or ""
-            if (ua and ub and ua != ub) or re.match(r"[年月日]", ua or ub):
-                continue  # two different measures, or years compared, not a change of one quantity
-            unit = (ua or ub).replace("％", "%")
-            if chg_u and chg_u not in {"%", "％"} and chg_u != unit:
-                continue
-            if not chg_u and text.startswith(unit, m.end()):
-                chg_u = unit  # 增加N人: the change is counted in the values' unit
-            start, end = p.doc_span(m.start(), m.end())
-            ls = max(text.rfind(c, 0, m.start()) for c in "，。；：")
-            out.append(
-                ChangeClaim(
-                    label=text[ls + 1 : m.start()].strip(),
-                    before=number(before_t, unit, start, end, "上年"),
-                    after=number(after_t, unit, start, end, "本年"),
-                    change=number(chg_t, chg_u, start, end, verb),
-                    direction=_direction(verb),  # type: ignore[arg-type]
-                    relative=chg_u == "%",
-                )
-            )
-    for p in ctx.paras:
-        text = fold(p.text)
-        for m in _CHANGE_REF.finditer(text):
-            if (p.start, m.start("b")) in taken:
-                continue
-            name = _name(m.group("label"))
-            if len(name) < 2:
-                continue
-            unit = m.group("u")
-            nums = [n for q in ctx.paras for n in numbers(q) if _name(n.label).endswith(name) and n.unit == unit]
-            if len({n.value for n in nums}) != 1:
-                continue
-            s0, e0 = p.doc_span(m.start(), m.end())
-            out.append(
-                ChangeClaim(
-                    label=m.group("label"),
-                    before=number(m.group("b"), m.group("u"), s0, e0, "上年"),
-                    after=quantity(nums[0]),
-                    change=number(m.group("c"), "%", s0, e0, m.group("verb")),
-                    direction=_direction(m.group("verb")),  # type: ignore[arg-type]
-                    relative=True,
-                )
-            )
+        nums = numbers(p)
+        for m in _COMPARE.finditer(text):
+            claim = _comparison(ctx, p, text, nums, m)
+            out.extend(claim)
     for p in ctx.paras:
         text = fold(p.text)
         for m in _CHANGE_YEARS.finditer(text):
@@ -108,3 +58,109 @@ def prose_changes(ctx: Context) -> Facts:
                 )
             )
     return Facts(changes=out)
+
+
+def _comparison(ctx: Context, p: Para, text: str, nums: list[Num], m: re.Match[str]) -> list[ChangeClaim]:
+    """The claims of one comparison: last year's value (比上年Y), the change amount and the percent after it,
+    against this year's value stated just before (X，比上年…) or named elsewhere in the report."""
+    end_of_sentence = min((k for k in (text.find(c, m.end()) for c in "。;；") if k >= 0), default=len(text))
+    after = [n for n in nums if m.end() <= n.i < end_of_sentence]
+    pos = m.end()
+    before = amount = pct = None
+    verb = ""
+    if after and _unit(text, after[0]) not in {"", "%"} and re.fullmatch(r"[\s为是]*", text[pos : after[0].i]):
+        before, pos = after[0], _end(text, after[0])
+    v = _VERB.search(text, pos, min(end_of_sentence, pos + 30))
+    subject_between = ""
+    if v is not None and re.fullmatch(r"[\s,]*[^\d,。;；]*", text[pos : v.start()]):
+        subject_between = text[pos : v.start()].strip(" ,")
+        verb, pos = v.group("v"), v.end()
+        nxt = next((n for n in after if n.i >= pos), None)
+        if nxt is not None and re.fullmatch(r"\s*", text[pos : nxt.i]):
+            if nxt.unit == "%":
+                pct, pos = nxt, nxt.k
+            elif _unit(text, nxt):
+                amount, pos = nxt, _end(text, nxt)
+    elif before is None:
+        return []
+    if pct is None:
+        # 增加A万元，增长X% / 比上年Y元，增长X% / …，增幅X%
+        tail = re.match(rf"[\s,]*(?:{_VERB.pattern}|{_RATE_WORD.pattern})?\s*", text[pos:end_of_sentence])
+        nxt = next((n for n in after if n.i >= pos), None)
+        if tail and nxt is not None and nxt.unit == "%" and nxt.i == pos + tail.end():
+            pct = nxt
+            verb = tail.group("v") or verb
+    if not verb or (amount is None and pct is None):
+        return []
+    direction = -1 if verb in _DOWN else 1
+    first = before or amount
+    unit = _unit(text, first) if first is not None else ""
+    this_year = _this_year(ctx, p, text, nums, m, unit, subject_between) if unit else None
+    if this_year is None or (amount is not None and before is not None and not _same(_unit(text, amount), unit)):
+        return []
+    label = subject_between or _clause_before(text, m.start()) or "较上年"
+    claims = []
+    if before is not None and amount is not None:
+        claims.append(_claim(label, before, this_year, amount, direction, relative=False))
+    if pct is not None and (before is not None or amount is not None):
+        claims.append(_claim(label, before, this_year, pct, direction, relative=True, amount=amount))
+    return claims
+
+
+def _claim(
+    label: str, before: Num | None, after: Num, change: Num, direction: int, relative: bool, amount: Num | None = None
+) -> ChangeClaim:
+    return ChangeClaim(
+        label=label,
+        before=quantity(before, "上年") if before is not None else None,
+        after=quantity(after),
+        change=quantity(change),
+        amount=quantity(amount) if amount is not None and before is None else None,
+        direction=direction,  # type: ignore[arg-type]
+        relative=relative,
+    )
+
+
+def _clause_before(text: str, k: int) -> str:
+    ls = max(text.rfind(c, 0, k) for c in ",。;；:")
+    return text[ls + 1 : k].strip()
+
+
+def _this_year(
+    ctx: Context, p: Para, text: str, nums: list[Num], m: re.Match[str], unit: str, subject: str
+) -> Num | None:
+    """This year's value: the number just before the comparison (X万元，比上年…), else the one the subject of
+    the comparison names elsewhere (…支出决算数比上年减少A: the 支出决算 stated before)."""
+    cursor = m.start()
+    while True:
+        prev = [n for n in nums if n.k <= cursor]
+        adjacent = prev and re.fullmatch(r"[\s,]*", text[_end(text, prev[-1]) : cursor])
+        if not adjacent or not _CHANGED.search(prev[-1].label):
+            break
+        cursor = prev[-1].label_start  # X，比预算增加A，比上年…: step back over the other comparison to X
+    if adjacent and _same(_unit(text, prev[-1]), unit):
+        return prev[-1]
+    name = subject or _clause_before(text, m.start())
+    if prev and max(text.rfind(c, 0, m.start()) for c in ",。;；:") < prev[-1].k:
+        return None  # a number stands between the subject and the comparison: not this year's value
+    if unit.startswith("~"):
+        return None
+    return named_elsewhere(ctx.paras, name, unit, near=p, before=m.start()) if name else None
+
+
+def _unit(text: str, n: Num) -> str:
+    """The number's unit, or the word written after it (公斤, 台套) that no unit list knows."""
+    if n.unit:
+        return n.unit
+    m = re.match(r"\s*([\u4e00-\u9fff]{1,2})", text[n.j :])
+    return "~" + m.group(1) if m and not re.match(_VERB.pattern + "|[比较与同为是的]", m.group(1)) else ""
+
+
+def _same(a: str, b: str) -> bool:
+    return bool(a) and (a == b or (not a.startswith("~") and not b.startswith("~") and compatible(a, b)))
+
+
+def _end(text: str, n: Num) -> int:
+    """Where the number and its unit (a known one or the word after it) end."""
+    u = _unit(text, n)
+    return n.k if not u.startswith("~") else text.index(u[1:], n.j) + len(u) - 1

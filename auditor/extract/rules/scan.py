@@ -146,3 +146,44 @@ def style(marker: str) -> str:
     if marker in "①②③④⑤⑥⑦⑧⑨⑩":
         return "circ"
     return "dash"
+
+
+# What a label names once the words that only place or frame it are gone: years, 本年/当年, quotes, spaces,
+# a leading 其中 and a trailing 为/数/资金 (下达资金 and 本年下达 name the same amount).
+_FRAME = re.compile(r"(?:19|20)\d\d\s*年度?|本年度?|当年|今年|全年|[“”\"'‘’\s]|^其中[:：]?|^的")
+_TAIL = re.compile(r"(?:为|是|达到|共计|共|约|总数|数量|数|金额|资金|经费|的)+$")
+
+
+def subject_key(label: str) -> str:
+    """A label reduced to the thing it names, for finding the same quantity named elsewhere."""
+    key = _TAIL.sub("", _FRAME.sub("", fold(label)))
+    return re.sub(r"^(?:的|其中|[,，、:：])+", "", key)
+
+
+def named_elsewhere(paras: list, subject: str, unit: str, near: object = None, before: int | None = None) -> Num | None:
+    """The one quantity whose label names `subject` (the same key, else one key ending or starting the other), in
+    a unit of the same measure: looked for first in the paragraph `near` (before offset `before`), then in the
+    whole Unit. None when none or several values answer."""
+    key = subject_key(subject)
+    if len(key) < 2:
+        return None
+    scopes = ([[near]] if near is not None else []) + [paras]
+    for scope in scopes:
+        pool = [n for p in scope for n in numbers(p) if n.unit and n.unit != "%" and compatible(n.unit, unit)]
+        if scope is not paras and before is not None:
+            pool = [n for n in pool if n.k <= before]
+        for tier in (
+            lambda k: k == key,
+            lambda k: len(k) >= 4 and len(key) >= 4 and (key.endswith(k) or k.endswith(key)),
+            lambda k: len(key) >= 6 and k.startswith(key),
+        ):
+            hits = [n for n in pool if tier(subject_key(n.label))]
+            if hits:
+                return hits[-1] if len({n.value * _scale(n.unit) for n in hits}) == 1 else None
+    return None
+
+
+def _scale(unit: str) -> Decimal:
+    from auditor.facts import scale_of
+
+    return scale_of(unit)[1]
