@@ -46,7 +46,7 @@ def changes(text: str) -> list[tuple]:
             [(None, "1264.92万元", "2.22%", 1, True)],
         ),
         # a comparison with the budget stands between this year's value and the one with last year
-        ("决算总额为5.48万元，比预算增加0万元，比去年增加1.55万元，增长39.4%。", [(None, "5.48万元", "39.4%", 1, True)]),
+        ("总额为5.48万元，比预算增加0万元，比去年增加1.55万元，增长39.4%。", [(None, "5.48万元", "39.4%", 1, True)]),
         # only a percent: nothing to compute it from
         ("基金总收入30922.17亿元，比上年增长7.6%。", []),
     ],
