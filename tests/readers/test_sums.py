@@ -34,10 +34,64 @@ def sums(text: str, reader: str) -> list[tuple[str | None, list[str | None]]]:
         ),
         # a rate among the items is no part
         ("全年支出88万元，其中人员经费30万元，执行率95%。", []),
+        # 其中 starting the sentence after the total's full stop
+        ("下达资金791万元。其中：河道治理491万元，小流域治理300万元。", [("791万元", ["491万元", "300万元"])]),
+        # …but not when the sentence before holds several amounts: which one is the total is not known
+        ("实际支出2,187.64万元，结余108.66万元。其中：甲612.48万元，乙1,038.26万元。", []),
+        # each part followed by its share: the shares are skipped as parts
+        (
+            "本年收入合计3765.66万元，其中：财政拨款收入1008.64万元，占26.79%；事业收入2757.02万元，占73.21%。",
+            [("3765.66万元", ["1008.64万元", "2757.02万元"])],
+        ),
+        # lists without 其中: 分别为, 主要用于以下方面, 资金来源为
+        ("项目资金1950万元，分别为：甲项目1000万元、乙项目950万元。", [("1950万元", ["1000万元", "950万元"])]),
+        (
+            "财政拨款支出1264.92万元，主要用于以下方面：社保支出67.64万元，卫生健康支出1196.48万元，农林水支出0.8万元。",
+            [("1264.92万元", ["67.64万元", "1196.48万元", "0.8万元"])],
+        ),
+        # items carrying a count and an amount: each unit family is its own list
+        (
+            "补助农户5户、资金12万元，其中甲村3户、7万元，乙村2户、5万元。",
+            [("12万元", ["7万元", "5万元"]), ("5户", ["3户", "2户"])],
+        ),
+        # 人 and 人次 are kept apart
+        ("服务1200人次、800人，其中门诊700人次、住院500人次。", [("1200人次", ["700人次", "500人次"])]),
+        # a change is no total: 比上年增加0.42万人，其中… breaks down this year's figure, not the increase
+        (
+            "参保人数60.60万人，比上年增加0.42万人，其中职工20.64万人、居民39.96万人。",
+            [("60.60万人", ["20.64万人", "39.96万人"])],
+        ),
+        # an inner 其中 breaks down the part before it, not the total
+        (
+            "直属单位23个：1.行政单位1个；2.医疗单位11个，其中差额拨款5个；3.卫生单位7个；4.计生单位4个。",
+            [("23个", ["1个", "11个", "7个", "4个"])],
+        ),
+        # the list stops where its first parts make the total and the whole does not
+        (
+            "下达资金100万元，其中：设备60万元、培训40万元，另安排工作经费20万元。",
+            [("100万元", ["60万元", "40万元"])],
+        ),
+        # levels of one hierarchy are not parts of the number of indicators
+        ("共设置指标18个，其中一级指标3个、二级指标6个、三级指标9个。", []),
     ],
 )
 def test_prose_sums(text: str, want: list) -> None:
     assert sums(text, "sums.prose") == want
+
+
+def test_numbered_items_after_a_colon() -> None:
+    """A total ending in a colon, then one paragraph per numbered item: each item's first amount is a part."""
+    text = "下达资金300万元，具体安排如下：\n1. 甲县120万元（其中设备80万元）；\n2. 乙县100万元；\n3. 丙县80万元。\n"
+    assert sums(text, "sums.prose") == [("300万元", ["120万元", "100万元", "80万元"])]
+
+
+def test_each_share_against_the_list_total() -> None:
+    text = "本年支出合计4021.94万元，其中：基本支出2719.24万元，占67.61%；项目支出1302.70万元，占32.39%。"
+    got = facts(text, "sums.prose").ratios
+    assert [(q(r.rate), [q(x) for x in r.numerator], [q(x) for x in r.denominator]) for r in got] == [
+        ("67.61%", ["2719.24万元"], ["4021.94万元"]),
+        ("32.39%", ["1302.70万元"], ["4021.94万元"]),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from auditor.extract.rules import Context, register
 from auditor.extract.rules.flows import table_money_unit
-from auditor.extract.rules.scan import MONEY, Num, cell_quantity, compatible, numbers, quantity
-from auditor.facts import Facts, SumClaim
+from auditor.extract.rules.scan import MARKER, MONEY, Num, cell_quantity, compatible, numbers, quantity, style
+from auditor.facts import Facts, RatioClaim, SumClaim, in_common_unit
+from auditor.layout import Para
 from auditor.numbers import fold
 
 # A part whose label says it is itself a total, a rate or a comparison ends the list of parts.
@@ -38,75 +41,61 @@ def _list_before_semicolon(text: str, total: Num, parts: list[Num]) -> list[Num]
     return parts
 
 
+# What opens a list of parts after a total: 其中, 分别为, 包括, 主要用于, 来源为, or a colon before numbered items.
+_OPENER = re.compile(
+    r"其中[:：]?|分别为|分别是|分别有|具体为|具体是|包括[:：]?|主要用于(?:以下(?:几个)?方面)?[:：]?|用于[:：]"
+    r"|(?:资金)?来源(?:为|是|包括)[:：]?|构成(?:为|是)[:：]?|主要有[:：]?"
+    r"|[:：](?=\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．](?!\d)))|[:：]\s*$"
+)
+# Where one item of an enumeration ends and the next begins: a ；or a numbered marker.
+_ENUMERATED = re.compile(
+    r"[；;]|(?<=[,，、。])\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．](?!\d))"
+)
+# A list that says it names only some items (主要, 等) may leave others out.
+_PARTIAL = re.compile(r"主要|部分|等$")
+# A part's label that compares it with something (比上年, 增加) names a change, not a part.
+_COMPARED = re.compile(r"比上年|较上年|同比|比20\d\d|较20\d\d|相比|增加|减少|增长|下降|降低|压减|提高|上升|超额|超")
+_LEVELS = re.compile(r"[一二三四五]级")
+# What stands between a part and its share: ，占X% / 占比X% / 占本年支出的X%.
+_SHARE = re.compile(r"[\s,、]*(?:占比|占(?:[^\d,，。；;]{0,14}的)?)(?:为|达)?\s*")
+
+
+@dataclass
+class _List:
+    total: Num
+    parts: list[Num]
+    shares: list[tuple[Num, Num]]  # (part, its 占X%)
+    exhaustive: bool
+
+
 @register("sums.prose")
 def prose_sums(ctx: Context) -> Facts:
-    """A total followed by 其中 and its parts; parts followed by 共计/合计 and their total."""
+    """A total and the parts a list gives after it (其中, 分别为, 包括, 主要用于, numbered items), each unit
+    family summed apart; parts followed by 共计/合计 and their total; each part's 占X% as a share of the total."""
     out: list[SumClaim] = []
+    ratios: list[RatioClaim] = []
+    for lst in _lists(ctx):
+        if len(lst.parts) >= 2:
+            out.append(
+                SumClaim(
+                    label=lst.total.label,
+                    total=quantity(lst.total),
+                    parts=[quantity(x) for x in lst.parts],
+                    exhaustive=lst.exhaustive,
+                )
+            )
+        for part, share in lst.shares:
+            ratios.append(
+                RatioClaim(
+                    label=f"{part.label}占比",
+                    rate=quantity(share),
+                    numerator=[quantity(part)],
+                    denominator=[quantity(lst.total)],
+                )
+            )
     for p in ctx.paras:
         text = fold(p.text)
         nums = numbers(p)
-        for m in re.finditer(r"其中", text):
-            k = m.start()
-            before = [n for n in nums if n.k <= k and n.unit and n.unit != "%"]
-            if not before:
-                continue
-            total = before[-1]
-            if text[total.k : k].count("。") or len(text[total.k : k]) > 12:
-                continue
-            paren = text[k - 1 : k] in {"（", "("}
-            end = len(text)
-            if paren:
-                close = re.search(r"[）)]", text[k:])
-                end = k + close.start() if close else end
-            else:
-                stop = re.search(r"。|(?<=[；;]).{0,20}?其中", text[k + 2 :])
-                end = k + 2 + stop.start() if stop else end
-            parts = []
-            nested: dict[int, list[Num]] = {}  # a part's own breakdown in parentheses after it
-            for n in nums:
-                if not (k < n.i < end):
-                    continue
-                depth = _depth(text, k + 2, n.i)
-                if depth > 0:
-                    if (
-                        parts
-                        and compatible(n.unit, parts[-1].unit)
-                        and not re.search(r"含|包括", text[parts[-1].k : n.i])
-                    ):
-                        nested.setdefault(len(parts) - 1, []).append(n)
-                    continue  # inside a parenthesis: a breakdown of the part before it, not a part
-                if not compatible(n.unit, total.unit):
-                    if parts and n.unit:
-                        break  # the list has moved on to another measure (counts after amounts)
-                    continue
-                if _STOP_PART.search(n.label):
-                    break
-                parts.append(n)
-            parts = _list_before_semicolon(text, total, parts)
-            # A list cut off by the end of the text may leave items out, and so may three or more categories of
-            # a count (其中 often picks the main kinds of institutions or people); money allocated is all listed,
-            # and a count split in two is split whole.
-            cut = end == len(text) and not re.search(r"[。；;）)]\s*$", text) and p is ctx.paras[-1]
-            exhaustive = not cut and (total.unit in MONEY or len(parts) <= 2)
-            if len(parts) >= 2:
-                out.append(
-                    SumClaim(
-                        label=total.label,
-                        total=quantity(total),
-                        parts=[quantity(x) for x in parts],
-                        exhaustive=exhaustive,
-                    )
-                )
-            for idx, subs in nested.items():
-                if idx < len(parts) and len(subs) >= 2:
-                    out.append(
-                        SumClaim(
-                            label=parts[idx].label,
-                            total=quantity(parts[idx]),
-                            parts=[quantity(x) for x in subs],
-                            exhaustive=True,
-                        )
-                    )
         for m in re.finditer(r"共计|合计|总计|共", text):
             k = m.start()
             after = [n for n in nums if n.i >= m.end() and n.i - m.end() <= 3 and n.unit and n.unit != "%"]
@@ -126,7 +115,7 @@ def prose_sums(ctx: Context) -> Facts:
                         exhaustive=True,
                     )
                 )
-    return Facts(sums=out)
+    return Facts(sums=out, ratios=ratios)
 
 
 @register("sums.header_row")
@@ -165,3 +154,195 @@ def header_row_sums(ctx: Context) -> Facts:
                     )
                 )
     return Facts(sums=out)
+
+
+def _lists(ctx: Context) -> Iterator[_List]:
+    """Every list of parts in the Unit's prose, one per unit family of its total."""
+    paras = ctx.paras
+    for pi, p in enumerate(paras):
+        text = fold(p.text)
+        nums = numbers(p)
+        for m in _OPENER.finditer(text):
+            if m.group().startswith("其中") and text[max(0, m.start() - 1) : m.start()] in {"(", "（"}:
+                end = _closing(text, m.start())
+            else:
+                end = _sentence_end(text, m.end())
+                if m.group().startswith("其中") and _ENUMERATED.search(
+                    text, text.rfind("。", 0, m.start()) + 1, m.start()
+                ):
+                    # inside an enumeration (…；2.医疗单位11个，其中…；3.…) it breaks down one item only
+                    stop = _ENUMERATED.search(text, m.end(), end)
+                    end = stop.start() if stop else end
+            totals = _totals(text, nums, m.start(), paras[pi - 1] if pi > 0 else None)
+            region = [n for n in nums if m.end() <= n.i < end]
+            items = _items_after(paras, pi) if m.group().strip() in {":", "："} and end >= len(text.rstrip()) else []
+            if not totals or not (region or items):
+                continue
+            for total in totals:
+                if total.unit != "分":  # scores nest in a tree: the score readers' business
+                    yield from _read_list(text, total, region, m, end, items)
+
+
+def _sentence_end(text: str, k: int) -> int:
+    e = text.find("。", k)
+    return len(text) if e < 0 else e
+
+
+def _closing(text: str, k: int) -> int:
+    close = re.search(r"[）)]", text[k:])
+    return k + close.start() if close else len(text)
+
+
+def _totals(text: str, nums: list[Num], k: int, prev: Para | None) -> list[Num]:
+    """The totals a list opened at k breaks down: the quantities just before the opener in its sentence (the
+    last of each unit family among those the opener follows closely), or the last of the sentence before
+    when the opener starts a sentence (X万元。其中：…)."""
+    sent_start = text.rfind("。", 0, k) + 1
+    head = [n for n in nums if sent_start <= n.i and n.k <= k and _value(n)]
+    if not head and not text[sent_start:k].strip(" ,:：") and sent_start > 0:
+        # X万元。其中：… — the sentence before must hold one figure of the list's measure, or the total is unsure
+        before = text.rfind("。", 0, sent_start - 1) + 1
+        head = [n for n in nums if before <= n.i and n.k < sent_start and _value(n)]
+        if head and len(text[head[-1].k : sent_start - 1].strip()) > 12:
+            head = []
+        if len([n for n in head if _family(n.unit) == _family(head[-1].unit)]) > 1:
+            head = []
+    elif not head and sent_start == 0 and prev is not None and not text[:k].strip(" ,:："):
+        ptext = fold(prev.text).rstrip()
+        pnums = [n for n in numbers(prev) if _value(n)]
+        if pnums and len(ptext[pnums[-1].k :].strip("。 ")) <= 12:
+            return [pnums[-1]]
+        return []
+    if not head:
+        return []
+    # The cluster of quantities right before the opener: 补助120人、资金60万元，其中…
+    cluster = [head[-1]]
+    for n in reversed(head[:-1]):
+        if len(text[n.k : cluster[0].label_start].strip(" ,、，")) > 0 or len(text[cluster[0].k : k]) > 30:
+            break
+        cluster.insert(0, n)
+    if len(text[cluster[-1].k : k].strip(" ,:：")) > 20:
+        return []
+    seen: set[str] = set()
+    out = []
+    for n in reversed(cluster):
+        fam = _family(n.unit)
+        if fam not in seen:
+            seen.add(fam)
+            out.append(n)
+    return out
+
+
+_FAMILIES = ({"亿元", "万元", "元"}, {"人", "万人"}, {"人次", "万人次"}, {"户", "万户"}, {"亩", "万亩"})
+
+
+def _value(n: Num) -> bool:
+    """A stated amount or count, not a percentage and not a change (比上年增加A万元)."""
+    return bool(n.unit) and n.unit != "%" and not _COMPARED.search(n.label)
+
+
+def _family(unit: str) -> str:
+    """Units that add up together (元 and 万元); 人 and 人次 are two families."""
+    return next((min(kind) for kind in _FAMILIES if unit in kind), unit)
+
+
+def _items_after(paras: list[Para], pi: int) -> list[Num]:
+    """The amount of each numbered item in the paragraphs after a colon (1. 2. / （一）（二）), the first
+    quantity of each item outside parentheses."""
+    out: list[Num] = []
+    kind = None
+    for q in paras[pi + 1 :]:
+        m = MARKER.match(q.text)
+        if m is None or (kind is not None and style(m.group("m")) != kind):
+            break
+        kind = style(m.group("m"))
+        text = fold(q.text)
+        first = next((n for n in numbers(q) if n.unit and n.unit != "%" and _depth(text, 0, n.i) == 0), None)
+        if first is not None:
+            out.append(first)
+    return out
+
+
+def _read_list(
+    text: str, total: Num, region: list[Num], m: re.Match[str], end: int, items: list[Num]
+) -> Iterator[_List]:
+    parts: list[Num] = []
+    shares: list[tuple[Num, Num]] = []
+    nested: dict[int, list[Num]] = {}
+    inner_stop = -1  # an inner 其中 breaks down the part before it: skip to the next ；
+    for n in region:
+        if n.i < inner_stop:
+            continue
+        inner = text.rfind("其中", m.end(), n.i)
+        if parts and inner > parts[-1].k:
+            stop = re.search(r"[；;]|(?<=[,，、])\s*(?:[(（]?[一二三四五六七八九十\d]+[)）、.．])", text[inner:end])
+            inner_stop = inner + stop.start() if stop else end
+            if n.i < inner_stop:
+                continue
+        depth = _depth(text, m.end(), n.i)
+        if depth > 0:
+            if parts and compatible(n.unit, parts[-1].unit) and not re.search(r"含|包括", text[parts[-1].k : n.i]):
+                nested.setdefault(len(parts) - 1, []).append(n)
+            continue
+        if n.unit == "%":
+            if parts and _SHARE.fullmatch(text[parts[-1].k : n.i]):
+                shares.append((parts[-1], n))
+            continue
+        if not n.unit or not compatible(n.unit, total.unit):
+            continue  # another measure of the same items (3户、3台套), summed in its own list
+        if _COMPARED.search(n.label):
+            continue  # a change of the part, not a part
+        if _STOP_PART.search(n.label):
+            break
+        parts.append(n)
+    if not parts and items:
+        parts = [n for n in items if compatible(n.unit, total.unit)]
+    parts = _list_before_semicolon(text, total, parts)
+    parts = _first_parts_making_the_total(total, parts)
+    if len(parts) >= 2 and all(_LEVELS.search(x.label) for x in parts):
+        return  # levels of one hierarchy (一级、二级指标) are not parts of each other
+    cut = end == len(text) and not re.search(r"[。；;）)]\s*$", text)
+    partial = bool(_PARTIAL.search(m.group())) or bool(re.search(r"等[^\d,，。]{0,6}$", text[:end][-12:]))
+    # Items past a ；may be the total's siblings rather than its parts (其中A…；B…): a shortfall is no finding.
+    spans_semicolon = len(parts) >= 2 and bool(re.search(r"[；;]", text[parts[0].k : parts[-1].i]))
+    exhaustive = not cut and not partial and not spans_semicolon and (total.unit in MONEY or len(parts) <= 2)
+    yield _List(total, parts, _shares_of(total, [(a, b) for a, b in shares if a in parts]), exhaustive)
+    for idx, subs in nested.items():
+        if idx < len(parts) and len(subs) >= 2:
+            yield _List(parts[idx], subs, [], True)
+
+
+def _first_parts_making_the_total(total: Num, parts: list[Num]) -> list[Num]:
+    """A list stops where its first parts already make the total and the whole list does not: what follows
+    is another matter (…，其中A 60万元、B 40万元，培训经费20万元)."""
+    if len(parts) < 3 or len({_family(x.unit) for x in parts} | {_family(total.unit)}) != 1:
+        return parts
+    scaled = in_common_unit([quantity(total), *(quantity(x) for x in parts)])
+    if scaled is None:
+        return parts
+    t, qs = scaled[0], scaled[1:]
+    if t.intersects(sum(qs[1:], qs[0])):
+        return parts
+    acc = qs[0]
+    for k in range(1, len(qs) - 1):
+        acc = acc + qs[k]
+        if acc.intersects(t):
+            return parts[: k + 1]
+    return parts
+
+
+def _shares_of(total: Num, shares: list[tuple[Num, Num]]) -> list[tuple[Num, Num]]:
+    """The 占X% of the parts, when they are shares of this total: at least two, and most of them hold (a
+    share may be of a larger whole named earlier, 占本年支出的X%)."""
+    if len(shares) < 2:
+        return []
+    held = 0
+    for part, share in shares:
+        scaled = in_common_unit([quantity(part), quantity(total)])
+        if scaled is None or scaled[1].hi == 0:
+            return []
+        try:
+            held += quantity(share).interval.intersects((scaled[0] / scaled[1]).scale(100))
+        except ZeroDivisionError:
+            return []
+    return shares if 2 * held >= len(shares) else []
