@@ -132,6 +132,7 @@ class RatioClaim(BaseModel):
     numerator: list[Quantity]
     denominator: list[Quantity]
     complement: bool = Field(default=False, description="rate is 1 − numerator ÷ denominator")
+    excess: bool = Field(default=False, description="rate is numerator ÷ denominator − 1 (超任务X%)")
 
 
 class ProductClaim(BaseModel):

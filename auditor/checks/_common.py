@@ -99,3 +99,13 @@ def iv(q: Quantity, unit: str) -> Interval:
     if qb != ub or qf == uf:
         return q.interval
     return q.interval.scale(qf / uf)
+
+
+def first_time(seen: set[tuple], *quantities: Quantity | None) -> bool:
+    """True the first time a relation between these quantities (by where they are written) is met: two
+    readers may see one relation, a share in a list and in its sentence."""
+    key = tuple((q.evidence.start, q.evidence.end, q.text) if q is not None else None for q in quantities)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True

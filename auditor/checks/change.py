@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks import register
-from auditor.checks._common import computed_text, consistent, diff_text, make_flag, pct
+from auditor.checks._common import computed_text, consistent, diff_text, first_time, make_flag, pct
 from auditor.facts import Facts
 from auditor.flags import Flag, Severity
 
@@ -13,7 +13,10 @@ from auditor.flags import Flag, Severity
 @register("CHANGE", Severity.ERROR)
 def check(facts: Facts) -> Iterator[Flag]:
     """A stated change (amount or %) ≠ the change computed from the before and after values."""
+    seen: set[tuple] = set()
     for c in facts.changes:
+        if not first_time(seen, c.change, c.before, c.after, c.amount):
+            continue
         if c.before is not None:
             before, before_text = c.before.interval, c.before.shown()
         elif c.amount is not None and c.relative:

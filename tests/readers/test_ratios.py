@@ -6,7 +6,7 @@ import pytest
 
 from ._read import facts, q
 
-READERS = ("ratios.prose",)
+READERS = ("ratios.prose", "ratios.rates")
 
 
 def ratios(text: str) -> list[tuple]:
@@ -37,3 +37,36 @@ def ratios(text: str) -> list[tuple]:
 )
 def test_prose_ratios(text: str, want: list) -> None:
     assert ratios(text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # …率 names its numerator by its stem; 应 names the base
+        ("应到位68万元，实际到位21万元，到位率30.88%。", [("30.88%", ["21万元"], ["68万元"], False)]),
+        # 完成预算的X%: the amount just before, against the budget the sentence names
+        (
+            "年初预算为683.51万元，支出决算为358.18万元，完成预算的52.4%。",
+            [("52.4%", ["358.18万元"], ["683.51万元"], False)],
+        ),
+        # the target stated after what was done
+        ("全年带动增收5,486户，年度目标5,200户，完成目标的105.50%。", [("105.50%", ["5,486户"], ["5,200户"], False)]),
+        # 超任务X%: actual over target, less one
+        ("任务数为115户，实际完成改造264户，超任务129.57%。", [("129.57%", ["264户"], ["115户"], True)]),
+        # an item of a list after ；: its base is not the total's budget stated before the list
+        ("年初预算为683.51万元，支出决算为358.18万元；其中接待费决算为41.61万元，完成预算的22.12%。", []),
+        # spending is never the base: 结转资金支出 is a part, not what the rate divides by
+        ("共支出883.3万元，其中结转资金支出24.33万元，当年下达资金支出858.97万元，预算执行率为77.52%。", []),
+        # a threshold is not a computed rate
+        ("应到位68万元，实际到位68万元，到位率达到95%以上。", []),
+    ],
+)
+def test_named_rates(text: str, want: list) -> None:
+    got = facts(text, "ratios.rates").ratios
+    assert [(q(r.rate), [q(x) for x in r.numerator], [q(x) for x in r.denominator], r.excess) for r in got] == want
+
+
+def test_an_execution_rate_is_a_fund_flow() -> None:
+    """执行率 against spending and the fund's amount goes to EXEC_RATE, which knows the bases to try."""
+    got = facts("补助资金2.00万元，资金已使用2.00万元，结余0万元，资金执行率100%。", "ratios.rates").fund_flows
+    assert [(q(f.spent), q(f.budget), q(f.rate)) for f in got] == [("2.00万元", "2.00万元", "100%")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import Num, numbers, quantity, sentences
+from auditor.extract.rules.scan import Num, compatible, numbers, quantity, sentences
 from auditor.facts import Facts, RatioClaim
 from auditor.layout import Para
 from auditor.numbers import fold
@@ -120,3 +120,107 @@ def prose_ratios(ctx: Context) -> Facts:
                 if len(den) == 1 and num and re.search(r"完成|参保率|覆盖", label):
                     out.append(_claim(n, num, den))
     return Facts(ratios=out)
+
+
+# A rate named by what it counts: 到位率, 执行率, 完工率 … — the stem words its numerator's label carries.
+_STEMS: dict[str, str] = {
+    "到位": r"到位",
+    "执行": r"执行|支出|使用|支付|拨付|决算",
+    "支付": r"支付|拨付|支出",
+    "拨付": r"拨付|下拨|拨付",
+    "使用": r"使用|支出",
+    "完工": r"完成|完工|竣工",
+    "完成": r"完成|实际|实现",
+    "兑付": r"兑付|发放",
+    "发放": r"发放",
+}
+# Words that name the base of a rate: what should have been, the plan, the budget, the total.
+_BASE = re.compile(r"应到位|应|计划|预算|任务|目标|下达|安排|合计|总额|总计|共计")
+# Spending is what a rate counts, never its base.
+_SPENDING = re.compile(r"支出|使用|支付|拨付|实际|完成")
+_NAMED_RATE = re.compile(r"(?P<stem>到位|执行|支付|拨付|使用|完工|完成|兑付|发放)率(?:为|达到|达|是)?$")
+# 完成预算的X% / 完成年度目标53户的X% / 超额完成任务X%
+_OF_BASE = re.compile(r"完成(?:了)?(?:年初|全年|年度)?(?P<base>预算|计划|目标|任务)(?:数)?(?:的)?$")
+_EXCESS = re.compile(r"超(?:额完成)?(?:年度)?(?P<base>任务|计划|目标)(?:数)?$")
+
+
+@register("ratios.rates")
+def named_rates(ctx: Context) -> Facts:
+    """`…率 x%`, 完成预算的x%, 超任务x%: the numerator its name points to and the base the sentence names."""
+    from auditor.extract.rules.flows import para_flow
+    from auditor.facts import FundFlow
+
+    ratios: list[RatioClaim] = []
+    flows: list[FundFlow] = []
+    for p in ctx.paras:
+        text = fold(p.text)
+        nums = numbers(p)
+        for a, b in sentences(p):
+            sent = [n for n in nums if a <= n.i < b]
+            for idx, n in enumerate(sent):
+                if n.unit != "%" or re.match(r"\s*(?:以上|以下|左右|以内|及以上)", text[n.k : n.k + 4]):
+                    continue
+                clause = text[n.label_start : n.i].strip()
+                named, of_base, excess = _NAMED_RATE.search(clause), _OF_BASE.search(clause), _EXCESS.search(clause)
+                if not (named or of_base or excess):
+                    continue
+                # The operands stand in the rate's own item: after the last ；or 其中 before it.
+                item = max(text.rfind("；", a, n.i), text.rfind(";", a, n.i), text.rfind("其中", a, n.i))
+                pool = [
+                    x
+                    for x in sent[:idx]
+                    if x.unit and x.unit != "%" and x.i > item and not re.search(r"比上年|较上年|增加|减少", x.label)
+                ]
+                if not pool:
+                    continue
+                if named:
+                    stem = _STEMS[named.group("stem")]
+                    nums_ = [x for x in pool if re.search(stem, x.label) and not _BASE.search(x.label)]
+                    num = nums_[-1] if nums_ else None
+                else:
+                    # 完成目标的X%: what was done, the last figure that is not the target itself
+                    done = [x for x in pool if not _BASE.search(x.label)]
+                    num = done[-1] if done else None
+                if num is None:
+                    continue
+                bases = [
+                    x
+                    for x in pool
+                    if x is not num
+                    and _BASE.search(x.label)
+                    and not _SPENDING.search(x.label)
+                    and compatible(x.unit, num.unit)
+                ]
+                if of_base or excess:
+                    word = (of_base or excess).group("base")
+                    bases = [x for x in bases if word in x.label or (word == "预算" and "预算" in x.label)] or bases
+                if not bases:
+                    # the fund's amount stated first (补助资金X万元，已使用Y万元，结余Z万元，执行率…)
+                    others = [
+                        x
+                        for x in pool
+                        if x.i < num.i and compatible(x.unit, num.unit) and not re.search(r"结余|结转|余额|未", x.label)
+                    ]
+                    bases = others if len(others) == 1 else []
+                if not bases:
+                    continue
+                base = bases[-1] if not named else min(bases, key=lambda x: abs(x.i - num.i))
+                rate = quantity(n)
+                if named and named.group("stem") == "执行" and num.unit in {"万元", "元", "亿元"}:
+                    known = para_flow(p, ctx.year).get("rate")
+                    if known is not None and known.evidence.start == rate.evidence.start:
+                        continue  # the paragraph's fund flow holds this rate: flows.prose checks it
+                    flows.append(
+                        FundFlow(name=clause or "执行率", budget=quantity(base), spent=quantity(num), rate=rate)
+                    )
+                else:
+                    ratios.append(
+                        RatioClaim(
+                            label=clause,
+                            rate=rate,
+                            numerator=[quantity(num)],
+                            denominator=[quantity(base)],
+                            excess=bool(excess),
+                        )
+                    )
+    return Facts(ratios=ratios, fund_flows=flows)
