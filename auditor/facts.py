@@ -15,7 +15,8 @@ SCHEMA_VERSION = "3"
 # Whole numbers of these units are counted or awarded, not rounded: "4分" is exactly 4 points
 # and "3家" exactly three; a decimal (7.24分, 104.45%) keeps the ±half-unit rounding range.
 EXACT_UNITS = frozenset(
-    {"分", "人", "家", "次", "个", "项", "条", "份", "人次", "家次", "笔", "例", "期", "场次", "场", "批"}
+    {"分", "人", "家", "次", "个", "项", "条", "份", "人次", "家次", "笔", "例", "期", "场次", "场", "批", "批次"}
+    | {"户", "台", "套", "辆", "所", "座", "处", "名", "件", "宗", "起", "篇", "株", "头", "张", "床", "间", "栋"}
 )
 
 

@@ -59,3 +59,9 @@ def test_a_percent_change_without_last_years_value_takes_the_amount() -> None:
     """比上年增加A，增长X%: last year's value is this year's less A."""
     got = facts("门诊次均费用154元，比上年增加7.5元，上涨5.1%。", "changes.prose").changes
     assert [(c.before, q(c.after), q(c.amount), q(c.change)) for c in got] == [(None, "154元", "7.5元", "5.1%")]
+
+
+def test_last_years_value_stated_in_another_sentence() -> None:
+    """较2023年下降X%: last year's value is the one a sentence about 2023 gives for the same thing."""
+    text = "2023年全县粮食总产量为33.18万吨。2024年粮食总产量32.46万吨，较2023年下降2.17%。"
+    assert changes(text) == [("33.18万吨", "32.46万吨", "2.17%", -1, True)]

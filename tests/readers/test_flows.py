@@ -56,6 +56,17 @@ def flows(text: str, reader: str, year: str = "") -> list[dict[str, str]]:
         ),
         # counts are not money
         ("全县共有医疗机构120家，床位3000张。", []),
+        # money paid on to other bodies (向各机构拨付) is no allocation of this fund
+        (
+            "全年实际到位资金2,692.16万元。\n县卫生健康局已向各基层医疗卫生机构拨付资金2,584.47万元。\n"
+            "全年实际支出2,531.26万元，结余资金160.90万元。",
+            [{"allocated": "2,692.16万元", "spent": "2,531.26万元", "balance": "160.90万元"}],
+        ),
+        # 收入总计 split into this year's income and the carryover: the income is the year's allocation
+        (
+            "收入总计2,070.77万元，其中本年收入1,986.42万元、年初结转和结余84.35万元。本年支出1,992.08万元。",
+            [{"allocated": "1,986.42万元", "spent": "1,992.08万元"}],
+        ),
     ],
 )
 def test_prose_flows(text: str, want: list[dict[str, str]]) -> None:

@@ -49,6 +49,8 @@ def test_prose_ratios(text: str, want: list) -> None:
             "年初预算为683.51万元，支出决算为358.18万元，完成预算的52.4%。",
             [("52.4%", ["358.18万元"], ["683.51万元"], False)],
         ),
+        # the base written inside the phrase: 完成年度目标245户的X%
+        ("已竣工238户，完成年度目标245户的97.41%。", [("97.41%", ["238户"], ["245户"], False)]),
         # the target stated after what was done
         ("全年带动增收5,486户，年度目标5,200户，完成目标的105.50%。", [("105.50%", ["5,486户"], ["5,200户"], False)]),
         # 超任务X%: actual over target, less one
@@ -70,3 +72,12 @@ def test_an_execution_rate_is_a_fund_flow() -> None:
     """执行率 against spending and the fund's amount goes to EXEC_RATE, which knows the bases to try."""
     got = facts("补助资金2.00万元，资金已使用2.00万元，结余0万元，资金执行率100%。", "ratios.rates").fund_flows
     assert [(q(f.spent), q(f.budget), q(f.rate)) for f in got] == [("2.00万元", "2.00万元", "100%")]
+
+
+def test_a_share_right_after_its_part_names_its_whole_as_a_total() -> None:
+    text = "共落实学生资助资金4,862.75万元。其中脱贫家庭学生资助资金2,145.30万元，占资助资金总额44.12%。"
+    assert ratios(text) == [("44.12%", ["2,145.30万元"], ["4,862.75万元"], False)]
+
+
+def test_a_range_is_no_ratio() -> None:
+    assert ratios("救助限额为5万元，自付费用1万元以上部分按70%救助；特困人员救助比例为80%—100%。") == []

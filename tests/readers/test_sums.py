@@ -71,6 +71,11 @@ def sums(text: str, reader: str) -> list[tuple[str | None, list[str | None]]]:
             "下达资金100万元，其中：设备60万元、培训40万元，另安排工作经费20万元。",
             [("100万元", ["60万元", "40万元"])],
         ),
+        # parts with their own total after them are a selection of the head total: a shortfall is no finding
+        (
+            "一般公共预算支出46.85亿元，其中教育支出8.96亿元、社保支出7.42亿元、卫生支出5.13亿元，三项合计21.51亿元。",
+            [("46.85亿元", ["8.96亿元", "7.42亿元", "5.13亿元"])],
+        ),
         # levels of one hierarchy are not parts of the number of indicators
         ("共设置指标18个，其中一级指标3个、二级指标6个、三级指标9个。", []),
     ],
@@ -105,3 +110,18 @@ def test_each_share_against_the_list_total() -> None:
 )
 def test_header_row_sums(text: str, want: list) -> None:
     assert sums(text, "sums.header_row") == want
+
+
+@pytest.mark.parametrize(
+    ("text", "exhaustive"),
+    [
+        # three or more kinds of a count may be the main ones only…
+        ("全年培训3,200人，其中医生1,100人、护士1,300人、药师500人。", False),
+        # …unless an item for the rest closes the list
+        ("补贴机具1,236台（套），其中拖拉机412台、收获机械186台、其他机具521台。", True),
+        # a selection with its own total
+        ("支出46.85亿元，其中教育支出8.96亿元、社保支出7.42亿元，两项合计16.38亿元。", False),
+    ],
+)
+def test_when_a_list_is_complete(text: str, exhaustive: bool) -> None:
+    assert [s.exhaustive for s in facts(text, "sums.prose").sums] == [exhaustive]

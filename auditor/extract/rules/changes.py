@@ -95,10 +95,20 @@ def _comparison(ctx: Context, p: Para, text: str, nums: list[Num], m: re.Match[s
     direction = -1 if verb in _DOWN else 1
     first = before or amount
     unit = _unit(text, first) if first is not None else ""
+    if first is None:
+        # only a percent (X万吨，较2023年下降P%): this year's value is the one just before, last year's is
+        # looked for where the report states it
+        prev = [n for n in nums if n.k <= m.start()]
+        if prev and prev[-1].unit and prev[-1].unit != "%" and re.fullmatch(r"[\s,]*", text[prev[-1].k : m.start()]):
+            unit = prev[-1].unit
     this_year = _this_year(ctx, p, text, nums, m, unit, subject_between) if unit else None
     if this_year is None or (amount is not None and before is not None and not _same(_unit(text, amount), unit)):
         return []
     label = subject_between or _clause_before(text, m.start()) or "较上年"
+    if pct is not None and before is None and amount is None:
+        before = _last_year(ctx, this_year, m.group())
+        if before is None:
+            return []
     claims = []
     if before is not None and amount is not None:
         claims.append(_claim(label, before, this_year, amount, direction, relative=False))
@@ -164,3 +174,19 @@ def _end(text: str, n: Num) -> int:
     """Where the number and its unit (a known one or the word after it) end."""
     u = _unit(text, n)
     return n.k if not u.startswith("~") else text.index(u[1:], n.j) + len(u) - 1
+
+
+def _last_year(ctx: Context, this_year: Num, marker: str) -> Num | None:
+    """Last year's value of what `this_year` measures, stated in another sentence that names the year compared
+    with (2023年…总产量为33.18万吨) or 上年."""
+    year = re.search(r"(?:19|20)\d\d", marker)
+    # the year named as the figure's own time (2023年…为X), not as a comparison (比上年)
+    when = re.compile(r"(?<![比较与同和])(?:" + (year.group() + r"\s*年" if year else r"上年|去年|上一年") + ")")
+
+    def in_that_year(n: Num) -> bool:
+        text = fold(n.span.text)
+        clause_start = max(text.rfind(c, 0, n.i) for c in ",，。；;") + 1
+        same = n.span is this_year.span and n.i == this_year.i
+        return not same and bool(when.search(text[clause_start : n.i]))
+
+    return named_elsewhere(ctx.paras, this_year.label, this_year.unit, accept=in_that_year)

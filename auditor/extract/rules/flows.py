@@ -24,8 +24,12 @@ from auditor.numbers import fold
 # A label names one field of a fund's money; the first pattern that matches decides, "" means none.
 _FLOW_RULES: list[tuple[str, str]] = [
     (r"较|增加$|减少$|增长$|下降$|压减$|提高$|节约$|追加$", ""),
-    (r"上年结转结余|上年结余", "prior_balance"),
+    # Money paid on to others (向各机构拨付, 下拨至) has left the fund: it is neither received nor spent by it.
+    (r"向\S{0,16}拨付|拨付(?:至|给|到)|下拨", ""),
+    (r"(?:上年|年初)结转(?:和)?结余|上年结余|年初结余", "prior_balance"),
     (r"滚存结余|年末结余总额", "closing_balance"),
+    # this year's income beside the carryover in a 收入总计 list is the year's allocation
+    (r"本年收入", "income"),
     (r"上年结余", "prior_balance"),
     (r"累计结余|结余率|结余占", ""),
     (r"执行率", "rate"),
@@ -54,7 +58,7 @@ def flow_field(label: str, unit: str, in_list: bool) -> str:
                 return ""
             if fld == "available" and re.search(r"支出|收入", label):
                 return ""
-            return fld
+            return "allocated" if fld == "income" else fld
     return ""
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import Num, compatible, numbers, quantity, sentences
-from auditor.facts import Facts, RatioClaim
+from auditor.extract.rules.scan import Num, compatible, numbers, quantity, sentences, subject_key
+from auditor.facts import Facts, RatioClaim, scale_of
 from auditor.layout import Para
 from auditor.numbers import fold
 
@@ -19,6 +20,24 @@ def _named_amount(paras: list[Para], name: str, unit: str) -> Num | None:
     hits = [n for p in paras for n in numbers(p) if n.unit == unit and n.label.endswith(name)]
     values = {n.value for n in hits}
     return hits[0] if len(values) == 1 else None
+
+
+def _named_total(paras: list[Para], name: str, part: Num) -> Num | None:
+    """The whole a share names as a total (占资助资金总额X%): the largest amount whose label carries the
+    name's stem, when it is larger than the part."""
+    m = re.fullmatch(r"(.{2,10}?)(?:总额|总计|合计|总数|总量)", name)
+    if m is None:
+        return None
+    stem = subject_key(m.group(1))
+    hits = [
+        n for p in paras for n in numbers(p) if compatible(n.unit, part.unit) and stem and stem in subject_key(n.label)
+    ]
+    best = max(hits, key=lambda n: n.value * _scale(n.unit), default=None)
+    return best if best is not None and best.value * _scale(best.unit) > part.value * _scale(part.unit) else None
+
+
+def _scale(unit: str) -> Decimal:
+    return scale_of(unit)[1]
 
 
 def _by_stem(label: str, before: list[Num]) -> tuple[Num, Num] | None:
@@ -57,8 +76,8 @@ def prose_ratios(ctx: Context) -> Facts:
         for a, b in sentences(p):
             sent = [n for n in nums if a <= n.i < b]
             for idx, n in enumerate(sent):
-                if re.match(r"\s*(?:以上|以下|左右|以内|及以上)", text[n.k : n.k + 4]):
-                    continue  # a threshold (占比达到X%以上), not a computed ratio
+                if re.match(r"\s*(?:以上|以下|左右|以内|及以上|[—\-~～至到]\s*\d)", text[n.k : n.k + 4]):
+                    continue  # a threshold (占比达到X%以上) or a range (80%—100%), not a computed ratio
                 if n.unit != "%" or not re.search(
                     r"率|比例|占|比重", n.label + text[n.label_start - 4 : n.label_start]
                 ):
@@ -70,8 +89,13 @@ def prose_ratios(ctx: Context) -> Facts:
                     num_q = (_named_amount(paras, subject, before[-1].unit) if len(subject) >= 2 else None) or before[
                         -1
                     ]
-                    den_q = _named_amount(paras, share.group(1), before[-1].unit) or next(
-                        (x for x in before if re.search(r"合计|总计|共计|总数", x.label) and x is not num_q), None
+                    den_q = (
+                        _named_amount(paras, share.group(1), before[-1].unit)
+                        or next(
+                            (x for x in before if re.search(r"合计|总计|共计|总数", x.label) and x is not num_q), None
+                        )
+                        # a share right after its part (X万元，占资助资金总额Y%) may name its whole as a total
+                        or (_named_total(paras, share.group(1), num_q) if not subject.strip(" ,") else None)
                     )
                     if den_q is not None and (den_q.span is not num_q.span or den_q.i != num_q.i):
                         out.append(_claim(n, [num_q], [den_q]))
@@ -141,6 +165,9 @@ _SPENDING = re.compile(r"支出|使用|支付|拨付|实际|完成")
 _NAMED_RATE = re.compile(r"(?P<stem>到位|执行|支付|拨付|使用|完工|完成|兑付|发放)率(?:为|达到|达|是)?$")
 # 完成预算的X% / 完成年度目标53户的X% / 超额完成任务X%
 _OF_BASE = re.compile(r"完成(?:了)?(?:年初|全年|年度)?(?P<base>预算|计划|目标|任务)(?:数)?(?:的)?$")
+_INLINE_BASE = re.compile(
+    r"完成(?:了)?(?:年初|全年|年度)?(?:预算|计划|目标|任务)(?:数)?\s*(?P<n>\d[\d,.]*)\s*\S{0,3}?的\s*$"
+)
 _EXCESS = re.compile(r"超(?:额完成)?(?:年度)?(?P<base>任务|计划|目标)(?:数)?$")
 
 
@@ -158,9 +185,25 @@ def named_rates(ctx: Context) -> Facts:
         for a, b in sentences(p):
             sent = [n for n in nums if a <= n.i < b]
             for idx, n in enumerate(sent):
-                if n.unit != "%" or re.match(r"\s*(?:以上|以下|左右|以内|及以上)", text[n.k : n.k + 4]):
+                if n.unit != "%" or re.match(
+                    r"\s*(?:以上|以下|左右|以内|及以上|[—\-~～至到]\s*\d)", text[n.k : n.k + 4]
+                ):
                     continue
                 clause = text[n.label_start : n.i].strip()
+                inline = _INLINE_BASE.search(text, max(a, n.i - 40), n.i)
+                if inline and idx >= 2 and sent[idx - 1].i == inline.start("n"):
+                    # 已竣工238户，完成年度目标245户的97.41%: the base written inside the phrase
+                    done, target = sent[idx - 2], sent[idx - 1]
+                    if compatible(done.unit, target.unit) and not _BASE.search(done.label):
+                        ratios.append(
+                            RatioClaim(
+                                label=inline.group(),
+                                rate=quantity(n),
+                                numerator=[quantity(done)],
+                                denominator=[quantity(target)],
+                            )
+                        )
+                    continue
                 named, of_base, excess = _NAMED_RATE.search(clause), _OF_BASE.search(clause), _EXCESS.search(clause)
                 if not (named or of_base or excess):
                     continue

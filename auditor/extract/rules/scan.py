@@ -160,7 +160,9 @@ def subject_key(label: str) -> str:
     return re.sub(r"^(?:的|其中|[,，、:：])+", "", key)
 
 
-def named_elsewhere(paras: list, subject: str, unit: str, near: object = None, before: int | None = None) -> Num | None:
+def named_elsewhere(
+    paras: list, subject: str, unit: str, near: object = None, before: int | None = None, accept: object = None
+) -> Num | None:
     """The one quantity whose label names `subject` (the same key, else one key ending or starting the other), in
     a unit of the same measure: looked for first in the paragraph `near` (before offset `before`), then in the
     whole Unit. None when none or several values answer."""
@@ -172,6 +174,8 @@ def named_elsewhere(paras: list, subject: str, unit: str, near: object = None, b
         pool = [n for p in scope for n in numbers(p) if n.unit and n.unit != "%" and compatible(n.unit, unit)]
         if scope is not paras and before is not None:
             pool = [n for n in pool if n.k <= before]
+        if callable(accept):
+            pool = [n for n in pool if accept(n)]
         for tier in (
             lambda k: k == key,
             lambda k: len(k) >= 4 and len(key) >= 4 and (key.endswith(k) or k.endswith(key)),

@@ -270,6 +270,7 @@ def _read_list(
     shares: list[tuple[Num, Num]] = []
     nested: dict[int, list[Num]] = {}
     inner_stop = -1  # an inner 其中 breaks down the part before it: skip to the next ；
+    closed_by: Num | None = None
     for n in region:
         if n.i < inner_stop:
             continue
@@ -293,6 +294,8 @@ def _read_list(
         if _COMPARED.search(n.label):
             continue  # a change of the part, not a part
         if _STOP_PART.search(n.label):
+            if re.search(r"合计|共计|总计|小计", n.label):
+                closed_by = n  # the parts have their own total (三项支出合计X): they are a selection
             break
         parts.append(n)
     if not parts and items:
@@ -305,7 +308,14 @@ def _read_list(
     partial = bool(_PARTIAL.search(m.group())) or bool(re.search(r"等[^\d,，。]{0,6}$", text[:end][-12:]))
     # Items past a ；may be the total's siblings rather than its parts (其中A…；B…): a shortfall is no finding.
     spans_semicolon = len(parts) >= 2 and bool(re.search(r"[；;]", text[parts[0].k : parts[-1].i]))
-    exhaustive = not cut and not partial and not spans_semicolon and (total.unit in MONEY or len(parts) <= 2)
+    exhaustive = (
+        not cut
+        and not partial
+        and not spans_semicolon
+        and closed_by is None
+        # an item for the rest (其他机具) closes a list of any length
+        and (total.unit in MONEY or len(parts) <= 2 or any(re.search(r"其[他它余]", x.label) for x in parts))
+    )
     yield _List(total, parts, _shares_of(total, [(a, b) for a, b in shares if a in parts]), exhaustive)
     for idx, subs in nested.items():
         if idx < len(parts) and len(subs) >= 2:
