@@ -147,6 +147,15 @@ class ProductClaim(BaseModel):
     scale: Decimal = Decimal(1)
 
 
+class ItemCount(BaseModel):
+    """A count stated with the items it counts named after it (下设7个科室：A、B、C…)."""
+
+    label: str
+    count: Quantity
+    items: list[str]
+    evidence: Evidence = Field(description="the list of names")
+
+
 class ChangeClaim(BaseModel):
     """A change from one value to another, stated as an amount or a percentage; when last year's value is not
     stated, the amount of the change gives it (比上年增加A万元，增长X%: the base is this year's − A)."""
@@ -251,6 +260,7 @@ class Facts(BaseModel):
     ratios: list[RatioClaim] = Field(default_factory=list)
     changes: list[ChangeClaim] = Field(default_factory=list)
     products: list[ProductClaim] = Field(default_factory=list)
+    item_counts: list[ItemCount] = Field(default_factory=list)
     scores: list[ScoreNode] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
     ratings: list[Rating] = Field(default_factory=list)

@@ -46,3 +46,17 @@ def check(facts: Facts) -> Iterator[Flag]:
             formula=f"{parts} {'≤' if partial else '='} {s.total.text}",
             ok=ok,
         )
+
+    for c in facts.item_counts:
+        named = len(c.items)
+        yield make_flag(
+            "SUM",
+            Severity.ERROR,
+            f"{c.label}写为{c.count.shown()}，其后列出{named}{c.count.unit}：{'、'.join(c.items)}",
+            c.count,
+            str(named),
+            str(c.count.value - named),
+            [c.count.evidence, c.evidence],
+            formula=f"列出的名称数 {named} = {c.count.text}",
+            ok=c.count.value == named,
+        )

@@ -234,7 +234,7 @@ ITEM_LISTS = (
     "fund_mentions",
 )
 # Restatements (a table figure the text repeats) come from the rules' table readers; the model is not asked.
-RULES_ONLY = ("restatements", "products")
+RULES_ONLY = ("restatements", "products", "item_counts")
 HANDLED_FIELDS = frozenset({*ITEM_LISTS, *RULES_ONLY, "fund", "dropped"})
 # The schema the model sees is part of the cache key, so editing a description cannot serve stale replies.
 _SCHEMA_SHA = hashlib.sha256(

@@ -181,6 +181,7 @@ def merge_facts(rules: Facts, llm: Facts, unit: Unit) -> tuple[Facts, int]:
     m.located(out.fund_mentions, other.fund_mentions, lambda x: x.amount.evidence)
     m.located(out.restatements, other.restatements, lambda x: x.first.evidence)
     m.located(out.products, other.products, lambda x: x.amount.evidence)
+    m.located(out.item_counts, other.item_counts, lambda x: x.count.evidence)
     out.fund = out.fund or other.fund
     out.dropped = rules.dropped + llm.dropped
     return out, m.disagreements

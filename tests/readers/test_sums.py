@@ -6,7 +6,7 @@ import pytest
 
 from ._read import facts, q
 
-READERS = ("sums.prose", "sums.header_row")
+READERS = ("sums.prose", "sums.header_row", "sums.named_items")
 
 
 def sums(text: str, reader: str) -> list[tuple[str | None, list[str | None]]]:
@@ -125,3 +125,24 @@ def test_header_row_sums(text: str, want: list) -> None:
 )
 def test_when_a_list_is_complete(text: str, exhaustive: bool) -> None:
     assert [s.exhaustive for s in facts(text, "sums.prose").sums] == [exhaustive]
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # a count, then the names it counts, joined by 、
+        ("镇政府下设3个内设机构：党政办公室、经济发展办公室、社会事务办公室。", [("3个", 3)]),
+        # the names end at the ，or ；that starts the next clause
+        ("局机关内设2个股室：办公室、艺术股，下属县图书馆、县文化馆2个事业单位。", [("2个", 2)]),
+        ("事业单位5个，分别为：甲医院、乙医院、丙医院、丁医院、戊医院；全额拨款单位6个。", [("5个", 5)]),
+        # the count in the sentence before, the items (with their money) after ；
+        ("批复项目3个，项目资金60万元。分别为：甲项目20万元；乙项目30万元；丙项目10万元。", [("3个", 3)]),
+        # an open list is no count: …等12类
+        ("提供家庭医生签约、慢病随访、健康教育等12类服务：甲、乙。", []),
+        # items with counts of their own are parts to add, not names
+        ("分解为26项：数量指标13项；质量指标12项；满意度指标1项。", []),
+    ],
+)
+def test_named_items(text: str, want: list) -> None:
+    got = facts(text, "sums.named_items").item_counts
+    assert [(q(c.count), len(c.items)) for c in got] == want

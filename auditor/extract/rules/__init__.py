@@ -96,7 +96,7 @@ class RulesExtractor:
 
 
 # Importing the modules fills the registry, in this order.
-from auditor.extract.rules import flows, sums, ratios, changes, scores, indicators, ratings, claims, tables  # noqa: E402, I001
+from auditor.extract.rules import flows, sums, ratios, changes, products, scores, indicators, ratings, claims, tables  # noqa: E402, I001
 
 __all__ = [
     "READERS",
@@ -107,6 +107,7 @@ __all__ = [
     "extract_facts",
     "flows",
     "indicators",
+    "products",
     "ratings",
     "ratios",
     "read",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from auditor.extract.rules import Context, register
 from auditor.extract.rules.flows import table_money_unit
 from auditor.extract.rules.scan import MARKER, MONEY, Num, cell_quantity, compatible, numbers, quantity, style
-from auditor.facts import Facts, RatioClaim, SumClaim, in_common_unit
+from auditor.facts import Evidence, Facts, ItemCount, RatioClaim, SumClaim, in_common_unit
 from auditor.layout import Para
 from auditor.numbers import fold
 
@@ -356,3 +356,59 @@ def _shares_of(total: Num, shares: list[tuple[Num, Num]]) -> list[tuple[Num, Num
         except ZeroDivisionError:
             return []
     return shares if 2 * held >= len(shares) else []
+
+
+# A count, then the names of what it counts: 下设7个科室：A、B、C… / 差额拨款单位5个，分别为：A、B…
+_COUNT_UNITS = {"个", "家", "所", "项", "名", "类", "条", "座", "处", "批", "支"}
+_NAMES_OPENER = re.compile(r"(?:分别为|分别是|分别有|包括|即|为|有|是)?\s*[:：]|分别为|分别是|分别有")
+
+
+@register("sums.named_items")
+def named_items(ctx: Context) -> Facts:
+    """A count followed by the names of the things it counts: as many names as the count says."""
+    out: list[ItemCount] = []
+    for p in ctx.paras:
+        text = fold(p.text)
+        nums = numbers(p)
+        for m in _NAMES_OPENER.finditer(text):
+            sent_start = text.rfind("。", 0, m.start()) + 1
+            counts = [n for n in nums if n.unit in _COUNT_UNITS and n.k <= m.start() and n.i >= sent_start]
+            if not counts and not text[sent_start : m.start()].strip():
+                prev_start = text.rfind("。", 0, max(0, sent_start - 1)) + 1
+                counts = [n for n in nums if n.unit in _COUNT_UNITS and prev_start <= n.i < sent_start]
+            elif counts and len(text[counts[-1].k : m.start()]) > 16:
+                counts = []
+            if not counts:
+                continue
+            count = counts[-1]
+            end = _sentence_end(text, m.end())
+            region = text[m.end() : end]
+            semi = re.search(r"[；;,，]", region)
+            if semi and "、" in region[: semi.start()]:
+                end = m.end() + semi.start()  # names joined by 、 end at the first ，or ；
+                region = region[: semi.start()]
+            items = [x.strip(" ,，") for x in re.split(r"[；;]" if re.search(r"[；;]", region) else r"、", region)]
+            items = [x for x in items if x]
+            if (
+                len(items) < 2
+                or re.search(r"等(?:\d|[一二三四五六七八九十]|$)", items[-1])
+                or any(len(x) > 80 for x in items)
+            ):
+                continue  # an open list (…等12类), or not a list of names
+            if re.search(r"[、]", region) and re.search(r"[；;]", region):
+                continue  # names grouped in clauses: which separator counts is not known
+            if any(re.search(rf"\d\s*{count.unit}", x) for x in items):
+                continue  # items that carry counts of their own are parts to add (数量指标13项；…), not names
+            a, b = p.doc_span(m.end(), end)
+            out.append(
+                ItemCount(
+                    label=text[count.label_start : count.i]
+                    + count.text
+                    + count.unit
+                    + text[count.k : m.start()].strip(" ,，"),
+                    count=quantity(count),
+                    items=items,
+                    evidence=Evidence(quote="", start=a, end=b),
+                )
+            )
+    return Facts(item_counts=out)
