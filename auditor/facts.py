@@ -50,6 +50,8 @@ for _u in ("人", "人次", "个", "家", "户", "亩", "吨", "张", "所", "�
 
 def scale_of(unit: str) -> tuple[str, Decimal]:
     """(base unit, factor): 亿元 is (万元, 10000), 万人 is (人, 10000), a unit without scales is itself."""
+    if unit not in _SCALES and len(unit) >= 2 and unit.startswith("万") and unit != "万元":
+        return unit[1:], Decimal(10000)  # 万尾, 万册: ten thousand of the counted thing
     return _SCALES.get(unit, (unit, Decimal(1)))
 
 

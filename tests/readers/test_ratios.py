@@ -51,6 +51,8 @@ def test_prose_ratios(text: str, want: list) -> None:
         ),
         # the base written inside the phrase: 完成年度目标245户的X%
         ("已竣工238户，完成年度目标245户的97.41%。", [("97.41%", ["238户"], ["245户"], False)]),
+        # …and a share whose whole is written inside: 占设计规模4.00万吨/日的X%
+        ("日均处理污水3.52万吨，占设计规模4.00万吨/日的88.0%。", [("88.0%", ["3.52万吨"], ["4.00万吨"], False)]),
         # the target stated after what was done
         ("全年带动增收5,486户，年度目标5,200户，完成目标的105.50%。", [("105.50%", ["5,486户"], ["5,200户"], False)]),
         # 超任务X%: actual over target, less one

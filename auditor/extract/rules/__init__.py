@@ -96,7 +96,19 @@ class RulesExtractor:
 
 
 # Importing the modules fills the registry, in this order.
-from auditor.extract.rules import flows, sums, ratios, changes, products, scores, indicators, ratings, claims, tables  # noqa: E402, I001
+from auditor.extract.rules import (  # noqa: E402, I001
+    flows,
+    sums,
+    ratios,
+    changes,
+    products,
+    scores,
+    indicators,
+    ratings,
+    claims,
+    tables,
+    restated,
+)
 
 __all__ = [
     "READERS",
@@ -112,6 +124,7 @@ __all__ = [
     "ratios",
     "read",
     "register",
+    "restated",
     "scores",
     "sums",
     "tables",

@@ -49,7 +49,9 @@ _FLOW_RULES: list[tuple[str, str]] = [
 def flow_field(label: str, unit: str, in_list: bool) -> str:
     """The FundFlow field a labelled amount fills ("" for none); parts of a 其中 list fill no total's field."""
     if unit == "%":
-        return "rate" if re.search(r"执行率", label) and not re.search(r"采购|项目", label) else ""
+        # a named project's or the procurement's rate is another line's (设备购置项目执行率); 该项目/项目 is this one
+        other = re.search(r"采购|[\u4e00-\u9fff]{2,}项目", label)
+        return "rate" if re.search(r"执行率", label) and not other else ""
     if unit not in MONEY:
         return ""
     for pattern, fld in _FLOW_RULES:

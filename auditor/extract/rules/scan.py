@@ -14,7 +14,7 @@ NUM = r"[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?"
 UNIT = (
     r"亿元|万元|元|%|％|万人次|人次|万人|人|家次|家|个月|个|次|项|条|份|分钟|小时|分|笔|例|期|场次|场|批次|批|月|年"
     r"|工作日|万亩|亩|万吨|吨|公里|千米|平方米|立方米|辆|座|处|所|万户|户|株|台|套|篇|件|宗|起|万个|万家|万张|万所"
-    r"|天|日"
+    r"|天|日|万尾|尾|万头|头|万只|只|羽|棵|公顷|平方公里|千瓦|床|栋|万册|册|卷|箱|公斤|千克"
 )
 _NUM_UNIT = re.compile(rf"(?<![\d.])({NUM})\s*({UNIT})?")
 _CLAUSE_DELIM = "，,。；;：:、！？\n"
@@ -123,8 +123,13 @@ def sentences(span: Span) -> list[tuple[int, int]]:
 
 
 def compatible(a: str, b: str) -> bool:
-    """Two units that can be added: equal, or scales of one measure (元 and 万元)."""
-    return a == b or any(a in kind and b in kind for kind in _SAME_KIND)
+    """Two units that can be added: equal, or scales of one measure (元 and 万元, 尾 and 万尾)."""
+    return (
+        a == b
+        or any(a in kind and b in kind for kind in _SAME_KIND)
+        or (bool(a) and "万" + a == b)
+        or (bool(b) and "万" + b == a)
+    )
 
 
 MARKER = re.compile(
@@ -150,7 +155,9 @@ def style(marker: str) -> str:
 
 # What a label names once the words that only place or frame it are gone: years, 本年/当年, quotes, spaces,
 # a leading 其中 and a trailing 为/数/资金 (下达资金 and 本年下达 name the same amount).
-_FRAME = re.compile(r"(?:19|20)\d\d\s*年度?|本年度?|当年|今年|全年|[“”\"'‘’\s]|^其中[:：]?|^的")
+_FRAME = re.compile(
+    r"(?:19|20)\d\d\s*年度?|本年度?|当年|今年|全年|[“”\"'‘’\s]|^其中[:：]?|^的|^(?:全|我|本)[县市省区州镇乡旗国]"
+)
 _TAIL = re.compile(r"(?:为|是|达到|共计|共|约|总数|数量|数|金额|资金|经费|的)+$")
 
 

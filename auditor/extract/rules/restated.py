@@ -1,0 +1,86 @@
+"""Restatements in prose: a figure the report states again later under the same name (a lead sentence and
+the body, the summary and the detail), which must be the same number."""
+
+from __future__ import annotations
+
+import re
+
+from auditor.extract.rules import Context, register
+from auditor.extract.rules.scan import Num, compatible, numbers, quantity, subject_key
+from auditor.facts import Facts, Restatement
+from auditor.numbers import fold
+
+# Names too general to say which amount they are (资金, 补助 …): a figure under such a name is not matched.
+_GENERIC = re.compile(
+    r"^(?:补助|专项|项目|中央|省级|市级|县级|本级|财政|合计|总计|共计|其中|预算|支出|收入|结余|下达|到位|安排)+$"
+)
+# A figure that compares, changes or shares is not the amount its name names.
+_NOT_A_STATEMENT = re.compile(
+    r"比上年|较上年|同比|相比|增加|减少|增长|下降|降低|压减|提高|上升|占|超|不低于|不少于|不超过|以上|以下|目标|计划|任务|标准|每|人均|户均|平均"
+)
+_YEAR = re.compile(r"(?:19|20)\d\d\s*年|上年|去年|上一年|本年|当年")
+
+
+@register("restated.prose")
+def prose_restatements(ctx: Context) -> Facts:
+    """The same named figure in two sentences of the text: the later one restates the earlier."""
+    seen: dict[tuple[str, str], list[tuple[Num, frozenset[str]]]] = {}
+    out: list[Restatement] = []
+    for p in ctx.paras:
+        text = fold(p.text)
+        for n in numbers(p):
+            if not n.unit or n.unit == "%":
+                continue
+            clause = text[n.label_start : n.i]
+            key = subject_key(n.label)
+            if n.unit == "分" or not _specific(key, n.unit) or _GENERIC.match(key) or _NOT_A_STATEMENT.search(clause):
+                continue  # scores are the score readers'; a short name names many things
+            if re.search(r"[(（][^)）]*$", text[: n.i]):
+                continue  # inside parentheses: an aside, often another scope
+            sentence_start = max(text.rfind(c, 0, n.i) for c in "。；;") + 1
+            years = frozenset(re.sub(r"\s", "", y) for y in _YEAR.findall(text[sentence_start : n.i]))
+            family = _family(n.unit)
+            earlier = seen.setdefault((key, family), [])
+            for first, first_years in earlier:
+                if first_years != years or (first.span is n.span and _same_sentence(text, first, n)):
+                    continue
+                if first.value != n.value and not _slip(first.text, n.text):
+                    continue  # two different figures under one name, not one figure miswritten
+                out.append(
+                    Restatement(
+                        label=f"“{key}”",
+                        first=quantity(n),
+                        second=quantity(first),
+                        where="prose",
+                    )
+                )
+                break
+            earlier.append((n, years))
+    return Facts(restatements=out)
+
+
+def _family(unit: str) -> str:
+    return "money" if compatible(unit, "万元") else unit
+
+
+def _same_sentence(text: str, a: Num, b: Num) -> bool:
+    return not re.search(r"[。；;]", text[a.k : b.i])
+
+
+def _specific(key: str, unit: str) -> bool:
+    """A name long enough to say which figure it is, or a money total (资金总额)."""
+    return len(key) >= 6 or (
+        len(key) >= 4 and unit in {"元", "万元", "亿元"} and bool(re.search(r"总额|合计|总计", key))
+    )
+
+
+def _slip(a: str, b: str) -> bool:
+    """Two writings of one figure that differ as a slip of the pen does: the same digits in the same places
+    but for one changed digit or two swapped ones (4,989.66 for 4,998.66)."""
+    da, db = re.sub(r"[^\d.]", "", a), re.sub(r"[^\d.]", "", b)
+    if len(da) != len(db) or da.find(".") != db.find(".") or len(da.replace(".", "")) < 3:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(da, db, strict=True)) if x != y]
+    if len(diff) == 1:
+        return len(da.replace(".", "")) >= 4  # 300 and 700 are as likely two figures as one miswritten
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and da[diff[0]] == db[diff[1]] and da[diff[1]] == db[diff[0]]
