@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ._read import facts, q
 
-READERS = ("indicators.table", "indicators.prose")
+READERS = ("indicators.table", "indicators.prose", "indicators.targets")
 
 TABLE = (
     "一级指标\t二级指标\t三级指标\t年度指标值\t实际完成值\t分值\t得分\t偏差原因分析及改进措施\n"
@@ -29,3 +31,22 @@ def test_prose_comparisons() -> None:
         ("群众满意度", ">", "90%", "96%", True),
         ("住院费用报销比例", ">=", "70%", "72%", True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # a target, then what was achieved
+        ("初筛调查完成率100%，实际完成107%。", [("初筛调查完成率", ">=", "100%", None, "107%")]),
+        ("死因编码错误率小于5%，实际0.5%。", [("死因编码错误率", "<", "5%", None, "0.5%")]),
+        ("肿瘤死亡发病比0.6-0.8，实际0.67。", [("肿瘤死亡发病比", "range", "0.6", "0.8", "0.67")]),
+        ("局部用氟500人，实际完成509人。", [("局部用氟", ">=", "500", None, "509")]),
+        # less is better and no operator is written: the target's direction is not known
+        ("投诉发生率2%，实际1.5%。", []),
+        # the target and the actual count different things
+        ("培训500人，实际完成12场。", []),
+    ],
+)
+def test_targets_and_actuals_in_prose(text: str, want: list) -> None:
+    got = facts(text, "indicators.targets").indicators
+    assert [(i.name, i.op, q(i.target), q(i.target_high), q(i.actual)) for i in got] == want

@@ -254,3 +254,60 @@ def table_indicators(ctx: Context) -> Facts:
 def prose_indicators(ctx: Context) -> Facts:
     """Sentences that set an achieved value against a threshold (X为A%，高于B%)."""
     return Facts(indicators=_prose_comparisons(ctx.paras))
+
+
+# "name [op] target, 实际(完成) actual": a target and what was achieved, side by side in a sentence.
+_TARGET_ACTUAL = re.compile(
+    rf"(?P<name>[\u4e00-\u9fff()（）]{{2,24}}?)(?:目标值?|指标值?)?(?:为)?"
+    rf"(?P<op>大于等于|不低于|不少于|大于|高于|超过|小于等于|不高于|不超过|小于|低于|≥|≤|>|<)?\s*"
+    rf"(?P<t>{NUM})(?:\s*[-—~～至]\s*(?P<t2>{NUM}))?\s*(?P<ut>%|/10万|{UNIT}|[\u4e00-\u9fff]{{1,2}}?)?\s*[,，]?\s*"
+    rf"实际(?:完成|达到|为)?\s*(?P<a>{NUM})\s*(?P<ua>%|/10万?|{UNIT}|[\u4e00-\u9fff]{{1,2}}?)?(?=[,，。；;\s]|$|[\u4e00-\u9fff])"
+)
+_PROSE_OPS = {
+    "大于等于": ">=", "不低于": ">=", "不少于": ">=", "≥": ">=", "大于": ">", "高于": ">", "超过": ">", ">": ">",
+    "小于等于": "<=", "不高于": "<=", "不超过": "<=", "≤": "<=", "小于": "<", "低于": "<", "<": "<",
+}  # fmt: skip
+# A rate where less is better: without a written operator its target's direction is not known.
+_LOWER_BETTER = re.compile(r"错误|差错|发生|死亡|投诉|超标|不良|流失|事故|损失|成本|费用")
+
+
+@register("indicators.targets")
+def prose_targets(ctx: Context) -> Facts:
+    """A target and the value achieved against it in one sentence (初筛调查完成率100%，实际完成107%)."""
+    out: list[Indicator] = []
+    for p in ctx.paras:
+        text = fold(p.text)
+        for m in _TARGET_ACTUAL.finditer(text):
+            ut, ua = m.group("ut") or "", m.group("ua") or ""
+            if not (ut == ua or (ut and ua and (ut.startswith(ua) or ua.startswith(ut)))):
+                continue  # the target and the actual count different things
+            if ut in {"年", "月", "日"}:
+                continue
+            op = _PROSE_OPS.get(m.group("op") or "", "range" if m.group("t2") else "")
+            name = m.group("name")
+            if not op:
+                if _LOWER_BETTER.search(name):
+                    continue
+                op = ">="
+            s, e = p.doc_span(m.start(), m.end())
+            ev = Evidence(quote="", start=s, end=e)
+            unit = "%" if ut == "%" else ""
+
+            out.append(
+                Indicator(
+                    name=name,
+                    op=op,  # type: ignore[arg-type]
+                    target=_q(m, "t", unit, ev, "目标"),
+                    target_high=_q(m, "t2", unit, ev, "目标上限") if m.group("t2") else None,
+                    target_text=m.group(0)[: m.start("a") - m.start()],
+                    actual=_q(m, "a", unit, ev, "实际"),
+                    actual_text=m.group("a") + ua,
+                    evidence=ev,
+                )
+            )
+    return Facts(indicators=out)
+
+
+def _q(m: re.Match[str], group: str, unit: str, ev: Evidence, label: str) -> Quantity:
+    value, decimals = parse(m.group(group))  # type: ignore[misc]
+    return Quantity(value=value, unit=unit, text=m.group(group), decimals=decimals, evidence=ev, label=label)

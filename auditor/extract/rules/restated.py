@@ -41,7 +41,9 @@ def prose_restatements(ctx: Context) -> Facts:
             years = frozenset(re.sub(r"\s", "", y) for y in _YEAR.findall(text[sentence_start : n.i]))
             family = _family(n.unit)
             earlier = seen.setdefault((key, family), [])
-            for first, first_years in earlier:
+            # the same figure under a longer name (现已追回… for 追回…): one figure told twice
+            alike = [x for (k, f), xs in seen.items() if f == family and k != key and _nested(k, key) for x in xs]
+            for first, first_years in earlier + [x for x in alike if x[0].value == n.value]:
                 if first_years != years or (first.span is n.span and _same_sentence(text, first, n)):
                     continue
                 if first.value != n.value and not _slip(first.text, n.text):
@@ -84,3 +86,7 @@ def _slip(a: str, b: str) -> bool:
     if len(diff) == 1:
         return len(da.replace(".", "")) >= 4  # 300 and 700 are as likely two figures as one miswritten
     return len(diff) == 2 and diff[1] == diff[0] + 1 and da[diff[0]] == db[diff[1]] and da[diff[1]] == db[diff[0]]
+
+
+def _nested(a: str, b: str) -> bool:
+    return min(len(a), len(b)) >= 6 and (a.endswith(b) or b.endswith(a))
