@@ -65,3 +65,18 @@ def test_last_years_value_stated_in_another_sentence() -> None:
     """较2023年下降X%: last year's value is the one a sentence about 2023 gives for the same thing."""
     text = "2023年全县粮食总产量为33.18万吨。2024年粮食总产量32.46万吨，较2023年下降2.17%。"
     assert changes(text) == [("33.18万吨", "32.46万吨", "2.17%", -1, True)]
+
+
+def test_items_that_inherit_the_comparison() -> None:
+    """…比2019年度减少A，下降P%。其中：X费支出决算减少B万元，下降Q%；…: X's value is named before."""
+    text = (
+        "公务接待费支出决算为41.61万元，公务用车购置及运行维护费支出决算为316.57万元。"
+        "三公经费支出决算为358.18万元。三公经费支出决算比2019年度减少164.26万元，下降31.44%。"
+        "其中：公务用车购置及运行维护费支出决算减少135.28万元，下降29.94%；公务接待费支出决算减少28.98万元，下降41.05%。"
+    )
+    got = [(c.label, q(c.after), q(c.amount), q(c.change)) for c in facts(text, "changes.prose").changes]
+    assert got == [
+        ("三公经费支出决算", "358.18万元", "164.26万元", "31.44%"),
+        ("公务用车购置及运行维护费支出决算", "316.57万元", "135.28万元", "29.94%"),
+        ("公务接待费支出决算", "41.61万元", "28.98万元", "41.05%"),
+    ]

@@ -41,6 +41,8 @@ def prose_changes(ctx: Context) -> Facts:
         for m in _COMPARE.finditer(text):
             claim = _comparison(ctx, p, text, nums, m)
             out.extend(claim)
+            if claim:
+                out.extend(_inherited(ctx, p, text, nums, m))
     for p in ctx.paras:
         text = fold(p.text)
         for m in _CHANGE_YEARS.finditer(text):
@@ -190,3 +192,34 @@ def _last_year(ctx: Context, this_year: Num, marker: str) -> Num | None:
         return not same and bool(when.search(text[clause_start : n.i]))
 
     return named_elsewhere(ctx.paras, this_year.label, this_year.unit, accept=in_that_year)
+
+
+# A clause that changes without naming the comparison again: "…，其中：X费减少A万元，下降P%；Y费…".
+_ITEM_CHANGE = re.compile(
+    rf"(?:^|[,;；:：]|其中)\s*(?P<subject>[^\d,，。;；:：]{{2,30}}?)(?P<v>压减|减少|下降|降低|增加|增长|提高|上升|上涨)了?\s*"
+    rf"(?P<a>{NUM})\s*(?P<u>亿元|万元|元)\s*[,，]\s*(?P<v2>压减|减少|下降|降低|增加|增长|提高|上升|上涨)了?\s*(?P<p>{NUM})\s*%"
+)
+
+
+def _inherited(ctx: Context, p: Para, text: str, nums: list[Num], m: re.Match[str]) -> list[ChangeClaim]:
+    """The items after a comparison in its sentence (其中 each cost's change): each against this year's value
+    its subject names elsewhere; last year's is this year's ∓ the amount."""
+    end = text.find("。", m.end())
+    end = len(text) if end < 0 else end
+    if text.startswith("其中", end + 1):
+        nxt = text.find("。", end + 1)
+        end = len(text) if nxt < 0 else nxt  # 。其中：… goes on with the items of this change
+    out = []
+    for it in _ITEM_CHANGE.finditer(text, m.end(), end):
+        if _COMPARE.search(it.group("subject")) or it.start() <= m.end() + 1:
+            continue  # a comparison of its own, or the clause of this one
+        amount = next((n for n in nums if n.i == it.start("a")), None)
+        pct = next((n for n in nums if n.i == it.start("p")), None)
+        if amount is None or pct is None:
+            continue
+        this_year = named_elsewhere(ctx.paras, it.group("subject"), amount.unit, near=p, before=it.start())
+        if this_year is None or this_year.i == amount.i:
+            continue
+        direction = -1 if it.group("v2") in _DOWN else 1
+        out.append(_claim(it.group("subject"), None, this_year, pct, direction, relative=True, amount=amount))
+    return out

@@ -170,9 +170,9 @@ def subject_key(label: str) -> str:
 def named_elsewhere(
     paras: list, subject: str, unit: str, near: object = None, before: int | None = None, accept: object = None
 ) -> Num | None:
-    """The one quantity whose label names `subject` (the same key, else one key ending or starting the other), in
-    a unit of the same measure: looked for first in the paragraph `near` (before offset `before`), then in the
-    whole Unit. None when none or several values answer."""
+    """The one quantity whose label names `subject` (see `_names`), in a unit of the same measure: looked for
+    first in the paragraph `near` (before offset `before`), then in the whole Unit. None when none or several
+    values answer."""
     key = subject_key(subject)
     if len(key) < 2:
         return None
@@ -183,15 +183,34 @@ def named_elsewhere(
             pool = [n for n in pool if n.k <= before]
         if callable(accept):
             pool = [n for n in pool if accept(n)]
-        for tier in (
-            lambda k: k == key,
-            lambda k: len(k) >= 4 and len(key) >= 4 and (key.endswith(k) or k.endswith(key)),
-            lambda k: len(key) >= 6 and k.startswith(key),
-        ):
-            hits = [n for n in pool if tier(subject_key(n.label))]
+        for tier in range(4):
+            hits = [n for n in pool if _names(tier, key, n)]
             if hits:
                 return hits[-1] if len({n.value * _scale(n.unit) for n in hits}) == 1 else None
     return None
+
+
+def _names(tier: int, key: str, n: Num) -> bool:
+    """Whether the label of `n` names `key`, by tiers from the strictest: the same name; the same but for 支出
+    (因公出国费支出决算 and 因公出国费决算); one name ending the other, the shorter being most of the longer or
+    the longer's head standing before it in its sentence (“三公”经费…，支出决算为X names 三公经费支出决算); one
+    name starting the other."""
+    k = subject_key(n.label)
+    if tier == 0:
+        return k == key
+    if tier == 1:
+        bare = key.replace("支出", "")
+        return len(bare) >= 4 and k.replace("支出", "") == bare
+    short, long_ = sorted((k, key), key=len)
+    if tier == 2:
+        if len(short) < 4 or not long_.endswith(short):
+            return False
+        if 2 * len(short) >= len(long_):
+            return True
+        text = fold(n.span.text)
+        sentence = re.sub(r"[“”\"'‘’\s]", "", text[max(text.rfind(c, 0, n.i) for c in "。；;") + 1 : n.i])
+        return long_ == key and key[:4] in sentence
+    return len(key) >= 6 and k.startswith(key)
 
 
 def _scale(unit: str) -> Decimal:
