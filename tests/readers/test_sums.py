@@ -6,7 +6,7 @@ import pytest
 
 from ._read import facts, q
 
-READERS = ("sums.prose", "sums.header_row", "sums.named_items")
+READERS = ("sums.prose", "sums.header_row", "sums.named_items", "sums.increments")
 
 
 def sums(text: str, reader: str) -> list[tuple[str | None, list[str | None]]]:
@@ -146,3 +146,31 @@ def test_when_a_list_is_complete(text: str, exhaustive: bool) -> None:
 def test_named_items(text: str, want: list) -> None:
     got = facts(text, "sums.named_items").item_counts
     assert [(q(c.count), len(c.items)) for c in got] == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("在去年420元的基础上新增30元，平均每人每年达到450元。", [("450元", ["420元", "30元"])]),
+        ("个人缴费在2015年人均120元的基础上提高30元，达到人均150元。", [("150元", ["120元", "30元"])]),
+        ("标准提高到450元。", []),
+    ],
+)
+def test_increments(text: str, want: list) -> None:
+    assert sums(text, "sums.increments") == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # a colon right after a figure, then figures of its measure
+        (
+            "护岸工程共4段，长3.47km：右岸1段，长0.98km，左岸3段，长2.49km；拆除重建跌水1座。",
+            [("3.47km", ["0.98km", "2.49km"]), ("4段", ["1段", "3段"])],
+        ),
+        # …but not when a name follows the colon
+        ("卫生单位7个，其中参公单位1个：市卫生监督所；全额拨款单位5个，差额拨款单位1个。", []),
+    ],
+)
+def test_a_colon_after_a_figure(text: str, want: list) -> None:
+    assert [x for x in sums(text, "sums.prose") if x[0] != "7个"] == want

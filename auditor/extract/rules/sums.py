@@ -8,7 +8,18 @@ from dataclasses import dataclass
 
 from auditor.extract.rules import Context, register
 from auditor.extract.rules.flows import table_money_unit
-from auditor.extract.rules.scan import MARKER, MONEY, Num, cell_quantity, compatible, numbers, quantity, style
+from auditor.extract.rules.scan import (
+    MARKER,
+    MONEY,
+    NUM,
+    UNIT,
+    Num,
+    cell_quantity,
+    compatible,
+    numbers,
+    quantity,
+    style,
+)
 from auditor.facts import Evidence, Facts, ItemCount, RatioClaim, SumClaim, in_common_unit
 from auditor.layout import Para
 from auditor.numbers import fold
@@ -46,6 +57,7 @@ _OPENER = re.compile(
     r"其中[:：]?|分别为|分别是|分别有|具体为|具体是|包括[:：]?|主要用于(?:以下(?:几个)?方面)?[:：]?|用于[:：]"
     r"|(?:资金)?来源(?:为|是|包括)[:：]?|构成(?:为|是)[:：]?|主要有[:：]?"
     r"|[:：](?=\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．](?!\d)))|[:：]\s*$"
+    r"|(?<=[\d万元人户个段km])\s*[:：]"
 )
 # Where one item of an enumeration ends and the next begins: a ；or a numbered marker.
 _ENUMERATED = re.compile(
@@ -173,8 +185,18 @@ def _lists(ctx: Context) -> Iterator[_List]:
                     # inside an enumeration (…；2.医疗单位11个，其中…；3.…) it breaks down one item only
                     stop = _ENUMERATED.search(text, m.end(), end)
                     end = stop.start() if stop else end
+            bare_colon = (
+                m.group().strip() in {":", "："}
+                and bool(text[m.end() :].strip())
+                and not MARKER.match(text[m.end() :].lstrip())
+            )
+            if bare_colon:
+                semi = re.search(r"[；;:：]", text[m.end() : end])
+                end = m.end() + semi.start() if semi else end  # X km：右岸A km，左岸B km；— one clause
             totals = _totals(text, nums, m.start(), paras[pi - 1] if pi > 0 else None)
             region = [n for n in nums if m.end() <= n.i < end]
+            if bare_colon and totals and not any(compatible(n.unit, totals[0].unit) for n in region):
+                continue  # a colon after a figure opens a breakdown only when a figure of its measure follows
             items = _items_after(paras, pi) if m.group().strip() in {":", "："} and end >= len(text.rstrip()) else []
             if not totals or not (region or items):
                 continue
@@ -425,3 +447,26 @@ def _near(total: Num, parts: list[Num]) -> bool:
     whole = scaled[0].mid
     got = sum((x.mid for x in scaled[1:]), start=scaled[0].mid * 0)
     return whole != 0 and abs(got - whole) <= abs(whole) / 10
+
+
+# "在X的基础上提高A，达到Y": the new figure is the old one plus the rise.
+_ON_TOP = re.compile(
+    rf"在(?:(?:19|20)\d\d\s*年)?[^,，。；;\d]{{0,16}}?(?P<x>{NUM})\s*(?P<ux>{UNIT})的基础上[^,，。；;\d]{{0,6}}?(?:新增|提高|增加|上调|增长)了?\s*"
+    rf"(?P<a>{NUM})\s*(?P<ua>{UNIT})[^。；;\d]{{0,24}}?(?:达到|提高到|提高至|增至|增加到|为)[^,，。；;\d]{{0,8}}?"
+    rf"(?P<y>{NUM})\s*(?P<uy>{UNIT})"
+)
+
+
+@register("sums.increments")
+def increments(ctx: Context) -> Facts:
+    """A figure raised by an amount to a new figure (在去年420元的基础上新增30元，达到450元): new = old + rise."""
+    out: list[SumClaim] = []
+    for p in ctx.paras:
+        text = fold(p.text)
+        nums = {n.i: n for n in numbers(p)}
+        for m in _ON_TOP.finditer(text):
+            x, a, y = (nums.get(m.start(g)) for g in ("x", "a", "y"))
+            if x is None or a is None or y is None or not (compatible(x.unit, a.unit) and compatible(x.unit, y.unit)):
+                continue
+            out.append(SumClaim(label=y.label or "调整后", total=quantity(y), parts=[quantity(x), quantity(a)]))
+    return Facts(sums=out)
