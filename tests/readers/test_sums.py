@@ -6,7 +6,7 @@ import pytest
 
 from ._read import facts, q
 
-READERS = ("sums.prose", "sums.header_row", "sums.named_items", "sums.increments")
+READERS = ("sums.prose", "sums.header_row", "sums.named_items", "sums.increments", "sums.sangong")
 
 
 def sums(text: str, reader: str) -> list[tuple[str | None, list[str | None]]]:
@@ -174,3 +174,21 @@ def test_increments(text: str, want: list) -> None:
 )
 def test_a_colon_after_a_figure(text: str, want: list) -> None:
     assert [x for x in sums(text, "sums.prose") if x[0] != "7个"] == want
+
+
+def test_sangong_items_across_sentences() -> None:
+    """The “三公” total and its items in separate sentences; the changes on last year add up too."""
+    text = (
+        "2018年度“三公”经费财政拨款支出决算242,870.81元，比2017年减少142,858.57元。\n"
+        "因公出国(境)费支出决算0元，增加0元；公务用车购置及运行费支出决算52,814.20元，占21.75%，"
+        "减少73,730.18元；公务接待费支出决算190,056.61元，占78.25%，减少69,128.39元。\n"
+    )
+    got = facts(text, "sums.sangong")
+    assert [(q(s.total), [q(p) for p in s.parts]) for s in got.sums] == [
+        ("242,870.81元", ["0元", "52,814.20元", "190,056.61元"]),
+        ("142,858.57元", ["0元", "73,730.18元", "69,128.39元"]),
+    ]
+    assert [(q(r.rate), q(r.numerator[0]), q(r.denominator[0])) for r in got.ratios] == [
+        ("21.75%", "52,814.20元", "242,870.81元"),
+        ("78.25%", "190,056.61元", "242,870.81元"),
+    ]

@@ -33,8 +33,8 @@ def prose_restatements(ctx: Context) -> Facts:
                 continue
             clause = text[n.label_start : n.i]
             key = subject_key(n.label)
-            if n.unit == "分" or not _specific(key, n.unit) or _GENERIC.match(key) or _NOT_A_STATEMENT.search(clause):
-                continue  # scores are the score readers'; a short name names many things
+            if n.unit == "分" or len(key) < 4 or _GENERIC.match(key) or _NOT_A_STATEMENT.search(clause):
+                continue  # scores are the score readers'
             if re.search(r"[(（][^)）]*$", text[: n.i]):
                 continue  # inside parentheses: an aside, often another scope
             sentence_start = max(text.rfind(c, 0, n.i) for c in "。；;") + 1
@@ -46,8 +46,8 @@ def prose_restatements(ctx: Context) -> Facts:
             for first, first_years in earlier + [x for x in alike if x[0].value == n.value]:
                 if first_years != years or (first.span is n.span and _same_sentence(text, first, n)):
                     continue
-                if first.value != n.value and not _slip(first.text, n.text):
-                    continue  # two different figures under one name, not one figure miswritten
+                if first.value != n.value and not (_specific(key, n.unit) and _slip(first.text, n.text)):
+                    continue  # two different figures under one (short) name, not one figure miswritten
                 out.append(
                     Restatement(
                         label=f"“{key}”",

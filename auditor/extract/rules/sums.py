@@ -470,3 +470,114 @@ def increments(ctx: Context) -> Facts:
                 continue
             out.append(SumClaim(label=y.label or "调整后", total=quantity(y), parts=[quantity(x), quantity(a)]))
     return Facts(sums=out)
+
+
+# The “三公” expenses every department reports: the total and its three items, stated across sentences.
+_SANGONG_TOTAL = re.compile(r"三公")
+_SANGONG_ITEMS = {
+    "abroad": re.compile(r"因公出国[(（]?境?[)）]?(?:费|经费)"),
+    "car": re.compile(r"公务用车购置及运行(?:维护)?费|公车购置及运行(?:维护)?费"),
+    "host": re.compile(r"公务接待费"),
+}
+_CAR_PARTS = {
+    "buy": re.compile(r"公务用车购置费|公车购置费"),
+    "run": re.compile(r"公务用车运行(?:维护)?费|公车运行(?:维护)?费"),
+}
+_UP = re.compile(r"增加|增长|上升|提高")
+_DOWN_WORD = re.compile(r"减少|下降|降低|压减|节约")
+
+
+@register("sums.sangong")
+def sangong(ctx: Context) -> Facts:
+    """The “三公” total and its items (因公出国(境)费, 公务用车购置及运行费, 公务接待费), stated in separate
+    sentences: the items add up to the total, the car costs to 购置 + 运行, and so do the changes on last year."""
+    found: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
+    nums: dict[tuple[str, str], Num] = {}
+    shares: dict[tuple[str, str], Num] = {}
+    for p in ctx.paras:
+        text = fold(p.text)
+        pnums = numbers(p)
+        for idx, n in enumerate(pnums):
+            if n.unit not in MONEY:
+                continue
+            clause = re.sub(r"[“”\"\s]", "", text[max(text.rfind(c, 0, n.i) for c in "。；;") + 1 : n.i])
+            own = re.sub(r"[“”\"\s]", "", text[n.label_start : n.i])
+            if (
+                re.search(r"上年|去年|上一年|20\d\d年(?:度)?(?:的)?$", own)
+                and not _UP.search(own)
+                and not _DOWN_WORD.search(own)
+            ):
+                continue  # last year's figure
+            role = "budget" if "预算" in own and "决算" not in own else "actual"
+            sign = "+" if _UP.search(own) else "-" if _DOWN_WORD.search(own) else ""
+            kind = "change" if sign else "value"
+            item = next((k for k, pat in {**_SANGONG_ITEMS, **_CAR_PARTS}.items() if pat.search(own)), None)
+            if item is None and kind == "change":
+                # 公务接待费支出决算X元，减少Y元: the change's item is named earlier in its clause group
+                seg = text[max(text.rfind(c, 0, n.i) for c in "。；;") + 1 : n.label_start]
+                hits = [
+                    (m.start(), k) for k, pat in {**_SANGONG_ITEMS, **_CAR_PARTS}.items() for m in pat.finditer(seg)
+                ]
+                item = max(hits)[1] if hits else None
+            if (
+                item is None
+                and _SANGONG_TOTAL.search(clause)
+                and not any(pat.search(own) for pat in _SANGONG_ITEMS.values())
+            ):
+                item = "total"
+            if item is None:
+                continue
+            key = (item, role, kind)
+            found.setdefault(key, set()).add((n.text, sign))
+            nums.setdefault((f"{item}|{role}|{kind}", n.text), n)
+            nxt = pnums[idx + 1] if idx + 1 < len(pnums) else None
+            if (
+                kind == "value"
+                and nxt is not None
+                and nxt.unit == "%"
+                and re.fullmatch(
+                    r"[,，]?\s*占(?:总支出决算|三公经费|“?三公”?经费(?:支出)?(?:决算)?)?(?:的)?", text[n.k : nxt.i]
+                )
+            ):
+                shares[(item, role)] = nxt
+    out: list[SumClaim] = []
+    ratios: list[RatioClaim] = []
+
+    def one(item: str, role: str, kind: str) -> tuple[Num, str] | None:
+        values = found.get((item, role, kind), set())
+        if len(values) != 1:
+            return None
+        text, sign = next(iter(values))
+        return nums[(f"{item}|{role}|{kind}", text)], sign
+
+    for role in ("actual", "budget"):
+        for kind in ("value", "change"):
+            for whole, parts in (("total", ("abroad", "car", "host")), ("car", ("buy", "run"))):
+                total = one(whole, role, kind)
+                got = [x for x in (one(i, role, kind) for i in parts) if x is not None]
+                if total is None or len(got) < 2:
+                    continue
+                signs = {s for _, s in got if _.value != 0} | ({total[1]} if total[0].value != 0 else set())
+                if len(signs) > 1:
+                    continue  # rises and falls together: not a plain sum of the amounts
+                out.append(
+                    SumClaim(
+                        label=f"“三公”经费{total[0].label}" if whole == "total" else total[0].label,
+                        total=quantity(total[0]),
+                        parts=[quantity(x) for x, _ in got],
+                        exhaustive=len(got) == len(parts),
+                    )
+                )
+        total = one("total", role, "value")
+        for item in ("abroad", "car", "host"):
+            part, share = one(item, role, "value"), shares.get((item, role))
+            if total is not None and part is not None and share is not None:
+                ratios.append(
+                    RatioClaim(
+                        label=f"{part[0].label}占“三公”经费",
+                        rate=quantity(share),
+                        numerator=[quantity(part[0])],
+                        denominator=[quantity(total[0])],
+                    )
+                )
+    return Facts(sums=out, ratios=ratios)
