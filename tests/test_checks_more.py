@@ -94,3 +94,15 @@ def test_score_table_total_row(tmp_path: Path) -> None:
     bad.write_text(header + rows + "合计\t22\t\t22\t\t22\t19.24\t3.76\n", encoding="utf-8")
     assert flags(good) == []
     assert flags(bad) == [("SCORE_SUM", "error", "19.24")]
+
+
+def test_one_figure_written_twice_at_one_precision_must_be_written_alike(tmp_path: Path) -> None:
+    # 5万元 and 6万元 meet at 5.5 under the rounding rule, but one figure written twice at one precision is
+    # written the same way; 5.48万元 restated as 5.5万元 (another precision) is consistent.
+    f = tmp_path / "r.txt"
+    f.write_text(
+        "财政局【2023】41号文件下达本县资金5万元。\n二、财政局【2023】41号文件下达本县山洪灾害防治设施维养6万元。\n"
+        "财政局【2023】12号文件下达本县资金5.48万元。\n三、财政局【2023】12号文件下达本县水资源管理资金5.5万元。\n",
+        encoding="utf-8",
+    )
+    assert flags(f) == [("DUPLICATE", "error", "5")]

@@ -153,7 +153,10 @@ def _restated(facts: Facts) -> Iterator[Flag]:
         if scaled is None:
             continue
         a, b = scaled[0].scale(r.sign), scaled[1]
-        same = a.intersects(b)
+        # One figure written twice at one precision must be written alike (5 and 6 meet only at 5.5);
+        # written at two precisions, the rounding rule decides.
+        alike = r.first.unit == r.second.unit and r.first.decimals == r.second.decimals
+        same = r.first.value * r.sign == r.second.value if alike else a.intersects(b)
         yield make_flag(
             "DUPLICATE",
             Severity.ERROR,

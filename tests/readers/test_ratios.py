@@ -83,3 +83,12 @@ def test_a_share_right_after_its_part_names_its_whole_as_a_total() -> None:
 
 def test_a_range_is_no_ratio() -> None:
     assert ratios("救助限额为5万元，自付费用1万元以上部分按70%救助；特困人员救助比例为80%—100%。") == []
+
+
+def test_an_excess_written_apart_from_its_figures() -> None:
+    """超任务X% in a sentence of its own: the one target the report names and what its sentence says was done."""
+    text = "全市改造任务数为115户，实际完成改造264户。\n我市实际改造数超任务43%。"
+    got = facts(text, "ratios.rates").ratios
+    assert [(q(r.rate), q(r.numerator[0]), q(r.denominator[0]), r.excess) for r in got] == [
+        ("43%", "264户", "115户", True)
+    ]

@@ -37,3 +37,12 @@ READERS = ("restated.prose",)
 def test_prose_restatements(text: str, want: list) -> None:
     got = facts(text, "restated.prose").restatements
     assert [(q(r.first), q(r.second)) for r in got] == want
+
+
+def test_a_document_cited_twice_allocated_one_amount() -> None:
+    text = (
+        "财政局【2023】41号文件《关于下达2023年水利发展资金预算的通知》，下达本县2023年资金5万元。\n"
+        "二、财政局【2023】41号文件《关于下达2023年水利发展资金预算的通知》，下达本县2023年山洪灾害防治设施维养6万元。\n"
+    )
+    got = facts(text, "restated.prose").restatements
+    assert [(r.label, q(r.first), q(r.second)) for r in got] == [("文件【2023】41号下达", "5万元", "6万元")]

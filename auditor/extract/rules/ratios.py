@@ -216,6 +216,18 @@ def named_rates(ctx: Context) -> Facts:
                     if x.unit and x.unit != "%" and x.i > item and not re.search(r"比上年|较上年|增加|减少", x.label)
                 ]
                 if not pool:
+                    if excess or of_base:
+                        pair = _target_and_actual(ctx.paras, (excess or of_base).group("base"))  # type: ignore[union-attr]
+                        if pair is not None:
+                            ratios.append(
+                                RatioClaim(
+                                    label=clause,
+                                    rate=quantity(n),
+                                    numerator=[quantity(pair[1])],
+                                    denominator=[quantity(pair[0])],
+                                    excess=bool(excess),
+                                )
+                            )
                     continue
                 if named:
                     stem = _STEMS[named.group("stem")]
@@ -268,3 +280,26 @@ def named_rates(ctx: Context) -> Facts:
                         )
                     )
     return Facts(ratios=ratios, fund_flows=flows)
+
+
+def _target_and_actual(paras: list[Para], word: str) -> tuple[Num, Num] | None:
+    """The one target the report names (任务数为115户) and what its sentence says was done (实际完成264户), for
+    a rate written apart from them (实际改造数超任务43%)."""
+    targets = [
+        n for p in paras for n in numbers(p) if n.unit and n.unit != "%" and word in n.label and "实际" not in n.label
+    ]
+    if len({(t.value, t.unit) for t in targets}) != 1:
+        return None
+    target = targets[0]
+    text = fold(target.span.text)
+    start = max(text.rfind(c, 0, target.i) for c in "。；;") + 1
+    end = min((k for k in (text.find(c, target.k) for c in "。；;") if k >= 0), default=len(text))
+    done = [
+        n
+        for n in numbers(target.span)
+        if start <= n.i < end
+        and n.i != target.i
+        and compatible(n.unit, target.unit)
+        and re.search(r"实际|完成", n.label)
+    ]
+    return (target, done[0]) if len(done) == 1 else None

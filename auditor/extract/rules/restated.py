@@ -58,7 +58,32 @@ def prose_restatements(ctx: Context) -> Facts:
                 )
                 break
             earlier.append((n, years))
-    return Facts(restatements=out)
+    return Facts(restatements=out + _by_document(ctx))
+
+
+# A document cited by its number (〔2023〕41号, 【2023】41号文件), then what it allocated: 下达…N万元.
+_DOC = re.compile(r"[〔【\[(（]\s*(?:19|20)\d\d\s*[〕】\])）]\s*\d+\s*号")
+
+
+def _by_document(ctx: Context) -> list[Restatement]:
+    """The amount a document allocated, cited twice: the same document cannot allocate two amounts."""
+    cited: dict[str, list[Num]] = {}
+    for p in ctx.paras:
+        text = fold(p.text)
+        nums = numbers(p)
+        for m in _DOC.finditer(text):
+            end = min((k for k in (text.find(c, m.end()) for c in "。；;") if k >= 0), default=len(text))
+            after = text[m.end() : end]
+            money = [n for n in nums if m.end() <= n.i < end and compatible(n.unit, "万元")]
+            if len(money) == 1 and "下达" in after and not _DOC.search(after):
+                cited.setdefault(re.sub(r"\s", "", m.group()), []).append(money[0])
+    out = []
+    for doc, amounts in cited.items():
+        for later in amounts[1:]:
+            out.append(
+                Restatement(label=f"文件{doc}下达", first=quantity(amounts[0]), second=quantity(later), where="prose")
+            )
+    return out
 
 
 def _family(unit: str) -> str:
