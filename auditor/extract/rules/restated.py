@@ -44,8 +44,10 @@ def prose_restatements(ctx: Context) -> Facts:
             # the same figure under a longer name (现已追回… for 追回…): one figure told twice
             alike = [x for (k, f), xs in seen.items() if f == family and k != key and _nested(k, key) for x in xs]
             for first, first_years in earlier + [x for x in alike if x[0].value == n.value]:
-                if first_years != years or (first.span is n.span and _same_sentence(text, first, n)):
-                    continue
+                if (first_years != years and first.value != n.value) or (
+                    first.span is n.span and _same_sentence(text, first, n)
+                ):
+                    continue  # other years are other figures, unless the figure is simply told again
                 if first.value != n.value and not (_specific(key, n.unit) and _slip(first.text, n.text)):
                     continue  # two different figures under one (short) name, not one figure miswritten
                 out.append(

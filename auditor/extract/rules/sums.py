@@ -56,7 +56,7 @@ def _list_before_semicolon(text: str, total: Num, parts: list[Num]) -> list[Num]
 _OPENER = re.compile(
     r"其中[:：]?|分别为|分别是|分别有|具体为|具体是|包括[:：]?|主要用于(?:以下(?:几个)?方面)?[:：]?|用于[:：]"
     r"|(?:资金)?来源(?:为|是|包括)[:：]?|构成(?:为|是)[:：]?|主要有[:：]?"
-    r"|[:：](?=\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．](?!\d)))|[:：]\s*$"
+    r"|[:：](?=\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．](?!\d)|[①-⑳]))|[:：]\s*$"
     r"|(?<=[\d万元人户个段km])\s*[:：]"
 )
 # Where one item of an enumeration ends and the next begins: a ；or a numbered marker.
@@ -118,7 +118,10 @@ def prose_sums(ctx: Context) -> Facts:
             parts = [n for n in nums if sent_start <= n.i and n.k <= k and n.unit == total.unit]
             if parts and len(text[parts[-1].k : k].strip("，,、；; ")) > 0:
                 continue
-            if len(parts) >= 2 and not any(_STOP_PART.search(x.label) for x in parts):
+            # last year's balance carried in is a part of what is available (上年结余X，共计Y)
+            if len(parts) >= 2 and not any(
+                _STOP_PART.search(x.label) and not re.search(r"上年\S{0,2}结[余转]", x.label) for x in parts
+            ):
                 out.append(
                     SumClaim(
                         label=text[m.start() : total.i] or "共计",
@@ -195,6 +198,8 @@ def _lists(ctx: Context) -> Iterator[_List]:
                 end = m.end() + semi.start() if semi else end  # X km：右岸A km，左岸B km；— one clause
             totals = _totals(text, nums, m.start(), paras[pi - 1] if pi > 0 else None)
             region = [n for n in nums if m.end() <= n.i < end]
+            if not totals:
+                yield from _by_role(text, nums, m, region)
             if bare_colon and totals and not any(compatible(n.unit, totals[0].unit) for n in region):
                 continue  # a colon after a figure opens a breakdown only when a figure of its measure follows
             items = _items_after(paras, pi) if m.group().strip() in {":", "："} and end >= len(text.rstrip()) else []
@@ -203,6 +208,31 @@ def _lists(ctx: Context) -> Iterator[_List]:
             for total in totals:
                 if total.unit != "分":  # scores nest in a tree: the score readers' business
                     yield from _read_list(text, total, region, m, end, items)
+
+
+# The role a figure plays in an item that carries several (应到位X，实际到位Y，支付Z).
+_ROLES = ("实际到位", "应到位", "下达", "安排", "支付", "拨付")
+
+
+def _role(label: str) -> str:
+    return next((r for r in _ROLES if r in label), "")
+
+
+def _by_role(text: str, nums: list[Num], m: re.Match[str], region: list[Num]) -> Iterator[_List]:
+    """Totals in the sentence before an intro (分项目如下：①…), each named by its role (应到位, 实际到位): each adds
+    up the items' figures of the same role."""
+    sent_start = text.rfind("。", 0, m.start()) + 1
+    intro = text[sent_start : m.start()]
+    if sent_start == 0 or len(intro) > 12 or any(sent_start <= n.i < m.start() for n in nums):
+        return
+    before = text.rfind("。", 0, sent_start - 1) + 1
+    totals = [n for n in nums if before <= n.i < sent_start and n.unit in MONEY and _role(n.label)]
+    for total in totals:
+        if sum(1 for t in totals if _role(t.label) == _role(total.label)) > 1:
+            continue  # two totals of one role: which one the items make is not known
+        parts = [n for n in region if compatible(n.unit, total.unit) and _role(n.label) == _role(total.label)]
+        if len(parts) >= 2:
+            yield _List(total, parts, [], True)
 
 
 def _sentence_end(text: str, k: int) -> int:
@@ -457,6 +487,13 @@ _ON_TOP = re.compile(
 )
 
 
+# "计划X，实际Y，超额Z": what was done is the plan and the excess.
+_OVER_PLAN = re.compile(
+    rf"计划[^\d,，。；;]{{0,8}}?(?P<x>{NUM})\s*(?P<ux>{UNIT})[,，]\s*实际[^\d,，。；;]{{0,8}}?(?P<y>{NUM})\s*(?P<uy>{UNIT})"
+    rf"[,，]\s*(?:超额|超出|超过)(?:完成)?\s*(?P<a>{NUM})\s*(?P<ua>{UNIT})"
+)
+
+
 @register("sums.increments")
 def increments(ctx: Context) -> Facts:
     """A figure raised by an amount to a new figure (在去年420元的基础上新增30元，达到450元): new = old + rise."""
@@ -464,7 +501,7 @@ def increments(ctx: Context) -> Facts:
     for p in ctx.paras:
         text = fold(p.text)
         nums = {n.i: n for n in numbers(p)}
-        for m in _ON_TOP.finditer(text):
+        for m in [*_ON_TOP.finditer(text), *_OVER_PLAN.finditer(text)]:
             x, a, y = (nums.get(m.start(g)) for g in ("x", "a", "y"))
             if x is None or a is None or y is None or not (compatible(x.unit, a.unit) and compatible(x.unit, y.unit)):
                 continue
@@ -512,6 +549,8 @@ def sangong(ctx: Context) -> Facts:
             sign = "+" if _UP.search(own) else "-" if _DOWN_WORD.search(own) else ""
             kind = "change" if sign else "value"
             item = next((k for k, pat in {**_SANGONG_ITEMS, **_CAR_PARTS}.items() if pat.search(own)), None)
+            if "三公" in own:
+                item = None  # …公车运行费（“三公”经费）决算总额: the total, named after its items
             if item is None and kind == "change":
                 # 公务接待费支出决算X元，减少Y元: the change's item is named earlier in its clause group
                 seg = text[max(text.rfind(c, 0, n.i) for c in "。；;") + 1 : n.label_start]
@@ -522,7 +561,7 @@ def sangong(ctx: Context) -> Facts:
             if (
                 item is None
                 and _SANGONG_TOTAL.search(clause)
-                and not any(pat.search(own) for pat in _SANGONG_ITEMS.values())
+                and ("三公" in own or not any(pat.search(own) for pat in _SANGONG_ITEMS.values()))
             ):
                 item = "total"
             if item is None:
