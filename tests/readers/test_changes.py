@@ -80,3 +80,13 @@ def test_items_that_inherit_the_comparison() -> None:
         ("公务用车购置及运行维护费支出决算", "316.57万元", "135.28万元", "29.94%"),
         ("公务接待费支出决算", "41.61万元", "28.98万元", "41.05%"),
     ]
+
+
+def test_the_subject_of_the_clause_before_a_bare_comparison() -> None:
+    """X费支出决算比预算无增减变化，比去年增加A，增长P%: X is the subject; its value is stated before."""
+    text = (
+        "公务用车运行维护费支出决算3.98万元。"
+        "公务用车运行维护费支出决算比预算无增减变化，比去年增加1.05万元，增长35.8%。"
+    )
+    got = [(q(c.after), q(c.amount), q(c.change)) for c in facts(text, "changes.prose").changes]
+    assert got == [("3.98万元", "1.05万元", "35.8%")]

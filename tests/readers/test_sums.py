@@ -76,6 +76,11 @@ def sums(text: str, reader: str) -> list[tuple[str | None, list[str | None]]]:
             "一般公共预算支出46.85亿元，其中教育支出8.96亿元、社保支出7.42亿元、卫生支出5.13亿元，三项合计21.51亿元。",
             [("46.85亿元", ["8.96亿元", "7.42亿元", "5.13亿元"])],
         ),
+        # a list joined by 、 right after the total, or after 用于, without 其中
+        ("安排资金100万元，甲镇60万元、乙镇40万元。", [("100万元", ["60万元", "40万元"])]),
+        ("下达资金135万元，用于设备购置90万元、人员培训45万元。", [("135万元", ["90万元", "45万元"])]),
+        # …which ends at the next comma and must be of the total's measure
+        ("退回基金2.05万元，处理当事人3人、罚款4.59万元，追回1053.67万元。", []),
         # levels of one hierarchy are not parts of the number of indicators
         ("共设置指标18个，其中一级指标3个、二级指标6个、三级指标9个。", []),
     ],

@@ -152,7 +152,7 @@ def _this_year(
         cursor = prev[-1].label_start  # X，比预算增加A，比上年…: step back over the other comparison to X
     if adjacent and _same(_unit(text, prev[-1]), unit):
         return prev[-1]
-    name = subject or _clause_before(text, m.start())
+    name = subject or _clause_before(text, m.start()) or _subject_before(text, m.start())
     if prev and max(text.rfind(c, 0, m.start()) for c in ",。;；:") < prev[-1].k:
         return None  # a number stands between the subject and the comparison: not this year's value
     if unit.startswith("~"):
@@ -223,3 +223,14 @@ def _inherited(ctx: Context, p: Para, text: str, nums: list[Num], m: re.Match[st
         direction = -1 if it.group("v2") in _DOWN else 1
         out.append(_claim(it.group("subject"), None, this_year, pct, direction, relative=True, amount=amount))
     return out
+
+
+def _subject_before(text: str, k: int) -> str:
+    """The subject of the clauses before a comparison that has none of its own: X费支出决算比预算无增减变化，
+    比去年增加A — the words before the first 比/较 of the nearest clause that has some."""
+    start = max(text.rfind(c, 0, k) for c in "。;；") + 1
+    for clause in reversed(re.split(r"[,，]", text[start:k])):
+        head = re.split(r"比|较|与|同比", clause)[0].strip()
+        if head and not re.search(r"\d", head):
+            return head
+    return ""

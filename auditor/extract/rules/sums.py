@@ -58,6 +58,10 @@ _OPENER = re.compile(
     r"|(?:资金)?来源(?:为|是|包括)[:：]?|构成(?:为|是)[:：]?|主要有[:：]?"
     r"|[:：](?=\s*(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．](?!\d)|[①-⑳]))|[:：]\s*$"
     r"|(?<=[\d万元人户个段km])\s*[:：]"
+    # a list joined by 、 right after the total (资金100万元，甲镇60万元、乙镇40万元) or after 用于
+    r"|(?<=[元人户个])\s*[,，]\s*(?:用于)?(?!\s*(?:其中|分别|包括|具体|主要|来源|构成))"
+    r"(?=[^\d,，。；;、]{2,16}?\d[\d,.]*\s*\S{0,2}、)"
+    r"|(?<![,，])用于(?=[^\d,，。；;、]{2,16}?\d[\d,.]*\s*\S{0,2}、)"
 )
 # Where one item of an enumeration ends and the next begins: a ；or a numbered marker.
 _ENUMERATED = re.compile(
@@ -188,6 +192,10 @@ def _lists(ctx: Context) -> Iterator[_List]:
                     # inside an enumeration (…；2.医疗单位11个，其中…；3.…) it breaks down one item only
                     stop = _ENUMERATED.search(text, m.end(), end)
                     end = stop.start() if stop else end
+            if not m.group().strip() or m.group().strip(" ,，") in {"", "用于"}:
+                # a list joined by 、: it ends at the next comma, and its items are figures of the total's measure
+                stop = re.search(r"[,，。；;]", text[m.end() : end])
+                end = m.end() + stop.start() if stop else end
             bare_colon = (
                 m.group().strip() in {":", "："}
                 and bool(text[m.end() :].strip())
