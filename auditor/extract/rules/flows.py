@@ -89,6 +89,10 @@ def para_flow(p: Para, year: str = "") -> dict[str, Quantity]:
                 found[fld] = quantity(n)
     if "rate" in found and not ({"spent", "allocated", "budget", "spent_current"} & found.keys()):
         del found["rate"]  # a rate with no money beside it belongs to some other line
+    # 年初结转和结余 … 年末结转和结余: the year-end figure rolls the opening one on, it is the closing balance.
+    if "prior_balance" in found and "balance" in found and "closing_balance" not in found:
+        if re.search(r"年末|期末", found["balance"].label) and re.search(r"年初|期初", found["prior_balance"].label):
+            found["closing_balance"] = found.pop("balance")
     # A this-year surplus followed by a year-end figure: the year-end figure is the closing balance.
     this_year = "balance" in found and re.search(r"收支结余|本年结余|当年结余", found["balance"].label)
     if this_year and "closing_balance" not in found:

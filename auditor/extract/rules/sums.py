@@ -213,9 +213,19 @@ def _lists(ctx: Context) -> Iterator[_List]:
             items = _items_after(paras, pi) if m.group().strip() in {":", "："} and end >= len(text.rstrip()) else []
             if not totals or not (region or items):
                 continue
-            for total in totals:
-                if total.unit != "分":  # scores nest in a tree: the score readers' business
-                    yield from _read_list(text, total, region, m, end, items)
+            lists = [
+                x
+                for total in totals
+                if total.unit != "分"  # scores nest in a tree: the score readers' business
+                for x in _read_list(text, total, region, m, end, items)
+            ]
+            # The same items counted and paid (64户、138.60万元，其中甲村27户、81.00万元…): when one measure's list
+            # is whole and adds up, the items are all there, so the other measure's list is whole too.
+            whole = [x for x in lists if x.exhaustive and len(x.parts) >= 2 and _holds(x)]
+            for x in lists:
+                if not x.exhaustive and any(len(w.parts) == len(x.parts) and w.total is not x.total for w in whole):
+                    x.exhaustive = True
+            yield from lists
 
 
 # The role a figure plays in an item that carries several (应到位X，实际到位Y，支付Z).
@@ -358,13 +368,15 @@ def _read_list(
                 closed_by = n  # the parts have their own total (三项支出合计X): they are a selection
             break
         parts.append(n)
-    if not parts and items:
+    from_items = not parts and bool(items)
+    if from_items:
         parts = [n for n in items if compatible(n.unit, total.unit)]
     parts = _list_before_semicolon(text, total, parts)
     parts = _first_parts_making_the_total(total, parts)
     if len(parts) >= 2 and all(_LEVELS.search(x.label) for x in parts):
         return  # levels of one hierarchy (一级、二级指标) are not parts of each other
-    cut = end == len(text) and not re.search(r"[。；;）)]\s*$", text)
+    # a list running to the end of the text may have been cut there (the items after a colon are whole)
+    cut = not from_items and end == len(text) and not re.search(r"[。；;）)]\s*$", text)
     partial = bool(_PARTIAL.search(m.group())) or bool(re.search(r"等[^\d,，。]{0,6}$", text[:end][-12:]))
     # Items past a ；may be the total's siblings rather than its parts (其中A…；B…): a shortfall is no finding.
     spans_semicolon = len(parts) >= 2 and bool(re.search(r"[；;]", text[parts[0].k : parts[-1].i]))
@@ -628,3 +640,8 @@ def sangong(ctx: Context) -> Facts:
                     )
                 )
     return Facts(sums=out, ratios=ratios)
+
+
+def _holds(lst: _List) -> bool:
+    scaled = in_common_unit([quantity(lst.total), *(quantity(x) for x in lst.parts)])
+    return scaled is not None and scaled[0].intersects(sum(scaled[2:], scaled[1]))
