@@ -43,7 +43,9 @@ class _Merger:
         return wa is not None and wa == wb
 
     @staticmethod
-    def agree(a: Quantity, b: Quantity) -> bool:
+    def agree(a: Quantity | None, b: Quantity | None) -> bool:
+        if a is None or b is None:
+            return True  # one side does not state it (a change whose last-year value is unstated)
         return a.value == b.value and (not a.unit or not b.unit or a.unit == b.unit)
 
     def field(self, keep: Any, name: str, other: Any) -> None:

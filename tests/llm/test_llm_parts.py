@@ -158,3 +158,25 @@ def test_hybrid_with_identical_facts_changes_nothing() -> None:
     )
     merged, n = merge_facts(facts, facts, unit_of(TEXT))
     assert n == 0 and merged == facts
+
+
+def test_hybrid_merges_a_change_whose_last_year_value_one_side_leaves_unstated() -> None:
+    """The rules read 比上年增加A，增长X% without last year's value; the model may state one: no conflict."""
+    from auditor.facts import ChangeClaim
+
+    rules = Facts(
+        changes=[
+            ChangeClaim(
+                label="支出",
+                before=None,
+                after=qty("实际支出883.3万元", "883.3"),
+                change=qty("预算执行率为77.52%", "77.52", "%"),
+                amount=qty("上年结转25.73万元", "25.73"),
+                direction=1,
+                relative=True,
+            )
+        ]
+    )
+    llm = Facts(changes=[rules.changes[0].model_copy(update={"before": qty("合计1133.73万元", "1133.73")})])
+    merged, n = merge_facts(rules, llm, unit_of(TEXT))
+    assert n == 0 and merged.changes == rules.changes
