@@ -141,5 +141,6 @@ def test_smollm2_over_tools_mode_is_grounded_or_dropped(
     # The whole pipeline on the same file: served from the cache, no request.
     run = audit_path(src, cfg)
     row = run.units[0]
-    assert row.status in {"ok", "flagged"} and row.cached and row.llm_calls == 0, row.detail
+    # A 135M model may read nothing checkable ("unchecked"); what matters here is that the run did not fail.
+    assert row.status in {"ok", "flagged", "unchecked"} and row.cached and row.llm_calls == 0, row.detail
     assert FAKE_KEY not in (tmp_path / "cache" / "llm-cache.sqlite3").read_bytes().decode("utf-8", "replace")
