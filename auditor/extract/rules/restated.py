@@ -25,6 +25,8 @@ _YEAR = re.compile(r"(?:19|20)\d\d\s*年|上年|去年|上一年|本年|当年")
 def prose_restatements(ctx: Context) -> Facts:
     """The same named figure in two sentences of the text: the later one restates the earlier."""
     seen: dict[tuple[str, str], list[tuple[Num, frozenset[str]]]] = {}
+    # keys by their last four characters: a name nested in another ends the same way
+    tails: dict[tuple[str, str], set[str]] = {}
     out: list[Restatement] = []
     for p in ctx.paras:
         text = fold(p.text)
@@ -35,14 +37,16 @@ def prose_restatements(ctx: Context) -> Facts:
             key = subject_key(n.label)
             if n.unit == "分" or len(key) < 4 or _GENERIC.match(key) or _NOT_A_STATEMENT.search(clause):
                 continue  # scores are the score readers'
-            if re.search(r"[(（][^)）]*$", text[: n.i]):
-                continue  # inside parentheses: an aside, often another scope
             sentence_start = max(text.rfind(c, 0, n.i) for c in "。；;") + 1
+            if re.search(r"[(（][^)）]*$", text[sentence_start : n.i]):
+                continue  # inside parentheses: an aside, often another scope
             years = frozenset(re.sub(r"\s", "", y) for y in _YEAR.findall(text[sentence_start : n.i]))
             family = _family(n.unit)
             earlier = seen.setdefault((key, family), [])
             # the same figure under a longer name (现已追回… for 追回…): one figure told twice
-            alike = [x for (k, f), xs in seen.items() if f == family and k != key and _nested(k, key) for x in xs]
+            bucket = tails.setdefault((key[-4:], family), set())
+            alike = [x for k in bucket if k != key and _nested(k, key) for x in seen[(k, family)]]
+            bucket.add(key)
             for first, first_years in earlier + [x for x in alike if x[0].value == n.value]:
                 if (first_years != years and first.value != n.value) or (
                     first.span is n.span and _same_sentence(text, first, n)

@@ -43,6 +43,16 @@ class Num:
 
 def numbers(span: Span) -> list[Num]:
     """Every quantity of a span with the clause text before it as its label; dates and document numbers are not."""
+    # Readers ask for the same paragraph's numbers many times (a name looked up across the Unit): scan it once.
+    memo = span.__dict__.get("_numbers")
+    if memo is not None and memo[0] == span.text:
+        return memo[1]
+    out = _scan(span)
+    span.__dict__["_numbers"] = (span.text, out)
+    return out
+
+
+def _scan(span: Span) -> list[Num]:
     text = fold(span.text)
     out: list[Num] = []
     prev_end = 0
