@@ -5,7 +5,17 @@ from __future__ import annotations
 import re
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import NUM, Num, compatible, named_elsewhere, number, numbers, quantity
+from auditor.extract.rules.scan import (
+    NUM,
+    Num,
+    compatible,
+    named_elsewhere,
+    number,
+    numbers,
+    quantity,
+    sentence_end,
+    sentence_start,
+)
 from auditor.facts import ChangeClaim, Facts
 from auditor.layout import Para
 from auditor.numbers import fold
@@ -65,7 +75,7 @@ def prose_changes(ctx: Context) -> Facts:
 def _comparison(ctx: Context, p: Para, text: str, nums: list[Num], m: re.Match[str]) -> list[ChangeClaim]:
     """The claims of one comparison: last year's value (比上年Y), the change amount and the percent after it,
     against this year's value stated just before (X，比上年…) or named elsewhere in the report."""
-    end_of_sentence = min((k for k in (text.find(c, m.end()) for c in "。;；") if k >= 0), default=len(text))
+    end_of_sentence = sentence_end(text, m.end())
     after = [n for n in nums if m.end() <= n.i < end_of_sentence]
     pos = m.end()
     before = amount = pct = None
@@ -228,7 +238,7 @@ def _inherited(ctx: Context, p: Para, text: str, nums: list[Num], m: re.Match[st
 def _subject_before(text: str, k: int) -> str:
     """The subject of the clauses before a comparison that has none of its own: X费支出决算比预算无增减变化，
     比去年增加A — the words before the first 比/较 of the nearest clause that has some."""
-    start = max(text.rfind(c, 0, k) for c in "。;；") + 1
+    start = sentence_start(text, k)
     for clause in reversed(re.split(r"[,，]", text[start:k])):
         head = re.split(r"比|较|与|同比", clause)[0].strip()
         if head and not re.search(r"\d", head):

@@ -4,11 +4,10 @@ per-capita figure that is a total divided by a count (发放3.42亿元，领取�
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import MONEY, Num, numbers, quantity, sentences
-from auditor.facts import Facts, ProductClaim, scale_of
+from auditor.extract.rules.scan import MONEY, Num, numbers, quantity, scale, sentences
+from auditor.facts import Facts, ProductClaim
 from auditor.numbers import fold
 
 # What a standard is per: 每人/每户/每生 … and the count units that count it.
@@ -26,10 +25,6 @@ _TOTAL = re.compile(r"共计|合计|总计|共|计|金额|资金")
 _PER_CAPITA = re.compile(
     r"(?P<who>[\u4e00-\u9fff]{0,12}?)(?:人均|户均|生均|平均每人|平均每户)(?P<what>[\u4e00-\u9fff]{0,6})$"
 )
-
-
-def _scale(unit: str) -> Decimal:
-    return scale_of(unit)[1]
 
 
 @register("products.prose")
@@ -58,13 +53,13 @@ def _count_times_standard(text: str, sent: list[Num]) -> list[ProductClaim]:
         if len(counts) != 1 or len(totals) != 1:
             continue
         count, total = counts[0], totals[0]
-        scale = _scale(s.unit) * _scale(count.unit) / _scale(total.unit)
+        factor = scale(s.unit) * scale(count.unit) / scale(total.unit)
         out.append(
             ProductClaim(
                 label=total.label or "金额",
                 amount=quantity(total),
                 factors=[quantity(count), quantity(s)],
-                scale=scale,
+                scale=factor,
             )
         )
     return out
@@ -85,14 +80,14 @@ def _per_capita(text: str, nums: list[Num]) -> list[ProductClaim]:
         if not counts or not money or (not who and len(counts) > 1):
             continue
         count, total = counts[-1], money[-1]
-        scale = _scale(total.unit) / (_scale(count.unit) * _scale(n.unit))
+        factor = scale(total.unit) / (scale(count.unit) * scale(n.unit))
         out.append(
             ProductClaim(
                 label=m.group() or "人均",
                 amount=quantity(n),
                 factors=[quantity(total)],
                 divisors=[quantity(count)],
-                scale=scale,
+                scale=factor,
             )
         )
     return out

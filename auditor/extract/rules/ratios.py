@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import Num, compatible, numbers, quantity, sentences, subject_key
-from auditor.facts import Facts, RatioClaim, scale_of
+from auditor.extract.rules.scan import (
+    Num,
+    compatible,
+    numbers,
+    quantity,
+    scale,
+    sentence_end,
+    sentence_start,
+    sentences,
+    subject_key,
+)
+from auditor.facts import Facts, RatioClaim
 from auditor.layout import Para
 from auditor.numbers import fold
 
@@ -32,12 +41,8 @@ def _named_total(paras: list[Para], name: str, part: Num) -> Num | None:
     hits = [
         n for p in paras for n in numbers(p) if compatible(n.unit, part.unit) and stem and stem in subject_key(n.label)
     ]
-    best = max(hits, key=lambda n: n.value * _scale(n.unit), default=None)
-    return best if best is not None and best.value * _scale(best.unit) > part.value * _scale(part.unit) else None
-
-
-def _scale(unit: str) -> Decimal:
-    return scale_of(unit)[1]
+    best = max(hits, key=lambda n: n.value * scale(n.unit), default=None)
+    return best if best is not None and best.value * scale(best.unit) > part.value * scale(part.unit) else None
 
 
 def _by_stem(label: str, before: list[Num]) -> tuple[Num, Num] | None:
@@ -292,8 +297,7 @@ def _target_and_actual(paras: list[Para], word: str) -> tuple[Num, Num] | None:
         return None
     target = targets[0]
     text = fold(target.span.text)
-    start = max(text.rfind(c, 0, target.i) for c in "。；;") + 1
-    end = min((k for k in (text.find(c, target.k) for c in "。；;") if k >= 0), default=len(text))
+    start, end = sentence_start(text, target.i), sentence_end(text, target.k)
     done = [
         n
         for n in numbers(target.span)

@@ -6,7 +6,16 @@ from __future__ import annotations
 import re
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import Num, compatible, numbers, quantity, subject_key
+from auditor.extract.rules.scan import (
+    Num,
+    compatible,
+    family,
+    numbers,
+    quantity,
+    sentence_end,
+    sentence_start,
+    subject_key,
+)
 from auditor.facts import Facts, Restatement
 from auditor.numbers import fold
 
@@ -37,15 +46,15 @@ def prose_restatements(ctx: Context) -> Facts:
             key = subject_key(n.label)
             if n.unit == "分" or len(key) < 4 or _GENERIC.match(key) or _NOT_A_STATEMENT.search(clause):
                 continue  # scores are the score readers'
-            sentence_start = max(text.rfind(c, 0, n.i) for c in "。；;") + 1
-            if re.search(r"[(（][^)）]*$", text[sentence_start : n.i]):
+            start = sentence_start(text, n.i)
+            if re.search(r"[(（][^)）]*$", text[start : n.i]):
                 continue  # inside parentheses: an aside, often another scope
-            years = frozenset(re.sub(r"\s", "", y) for y in _YEAR.findall(text[sentence_start : n.i]))
-            family = _family(n.unit)
-            earlier = seen.setdefault((key, family), [])
+            years = frozenset(re.sub(r"\s", "", y) for y in _YEAR.findall(text[start : n.i]))
+            measure = family(n.unit)
+            earlier = seen.setdefault((key, measure), [])
             # the same figure under a longer name (现已追回… for 追回…): one figure told twice
-            bucket = tails.setdefault((key[-4:], family), set())
-            alike = [x for k in bucket if k != key and _nested(k, key) for x in seen[(k, family)]]
+            bucket = tails.setdefault((key[-4:], measure), set())
+            alike = [x for k in bucket if k != key and _nested(k, key) for x in seen[(k, measure)]]
             bucket.add(key)
             for first, first_years in earlier + [x for x in alike if x[0].value == n.value]:
                 if (first_years != years and first.value != n.value) or (
@@ -78,7 +87,7 @@ def _by_document(ctx: Context) -> list[Restatement]:
         text = fold(p.text)
         nums = numbers(p)
         for m in _DOC.finditer(text):
-            end = min((k for k in (text.find(c, m.end()) for c in "。；;") if k >= 0), default=len(text))
+            end = sentence_end(text, m.end())
             after = text[m.end() : end]
             money = [n for n in nums if m.end() <= n.i < end and compatible(n.unit, "万元")]
             if len(money) == 1 and "下达" in after and not _DOC.search(after):
@@ -90,10 +99,6 @@ def _by_document(ctx: Context) -> list[Restatement]:
                 Restatement(label=f"文件{doc}下达", first=quantity(amounts[0]), second=quantity(later), where="prose")
             )
     return out
-
-
-def _family(unit: str) -> str:
-    return "money" if compatible(unit, "万元") else unit
 
 
 def _same_sentence(text: str, a: Num, b: Num) -> bool:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from auditor.facts import Evidence, Quantity
+from auditor.facts import Evidence, Quantity, scale_of
 from auditor.layout import Span
 from auditor.numbers import fold, parse
 
@@ -19,8 +19,6 @@ UNIT = (
 _NUM_UNIT = re.compile(rf"(?<![\d.])({NUM})\s*({UNIT})?")
 _CLAUSE_DELIM = "，,。；;：:、！？\n"
 MONEY = {"亿元", "万元", "元"}
-# Units that measure one thing at different scales: a list may mix them.
-_SAME_KIND = [MONEY, {"人", "万人"}]
 
 
 @dataclass
@@ -134,12 +132,27 @@ def sentences(span: Span) -> list[tuple[int, int]]:
 
 def compatible(a: str, b: str) -> bool:
     """Two units that can be added: equal, or scales of one measure (元 and 万元, 尾 and 万尾)."""
-    return (
-        a == b
-        or any(a in kind and b in kind for kind in _SAME_KIND)
-        or (bool(a) and "万" + a == b)
-        or (bool(b) and "万" + b == a)
-    )
+    return family(a) == family(b)
+
+
+def family(unit: str) -> str:
+    """The measure a unit counts in (万元 for 元 and 亿元, 人 for 万人); 人 and 人次 are two measures."""
+    return scale_of(unit)[0]
+
+
+def scale(unit: str) -> Decimal:
+    """The factor from a unit to its measure's base (10000 for 亿元 in 万元)."""
+    return scale_of(unit)[1]
+
+
+def sentence_start(text: str, i: int) -> int:
+    """Where the sentence holding offset i starts (after 。 or ；)."""
+    return max(text.rfind(c, 0, i) for c in "。；;") + 1
+
+
+def sentence_end(text: str, k: int) -> int:
+    """Where the sentence running on from offset k ends (its 。 or ；, else the end of the text)."""
+    return min((e for e in (text.find(c, k) for c in "。；;") if e >= 0), default=len(text))
 
 
 MARKER = re.compile(
@@ -196,7 +209,7 @@ def named_elsewhere(
         for tier in range(4):
             hits = [n for n in pool if _names(tier, key, n)]
             if hits:
-                return hits[-1] if len({n.value * _scale(n.unit) for n in hits}) == 1 else None
+                return hits[-1] if len({n.value * scale(n.unit) for n in hits}) == 1 else None
     return None
 
 
@@ -218,12 +231,6 @@ def _names(tier: int, key: str, n: Num) -> bool:
         if 2 * len(short) >= len(long_):
             return True
         text = fold(n.span.text)
-        sentence = re.sub(r"[“”\"'‘’\s]", "", text[max(text.rfind(c, 0, n.i) for c in "。；;") + 1 : n.i])
+        sentence = re.sub(r"[“”\"'‘’\s]", "", text[sentence_start(text, n.i) : n.i])
         return long_ == key and key[:4] in sentence
     return len(key) >= 6 and k.startswith(key)
-
-
-def _scale(unit: str) -> Decimal:
-    from auditor.facts import scale_of
-
-    return scale_of(unit)[1]

@@ -16,8 +16,10 @@ from auditor.extract.rules.scan import (
     Num,
     cell_quantity,
     compatible,
+    family,
     numbers,
     quantity,
+    sentence_start,
     style,
 )
 from auditor.facts import Evidence, Facts, ItemCount, RatioClaim, SumClaim, in_common_unit
@@ -275,7 +277,7 @@ def _totals(text: str, nums: list[Num], k: int, prev: Para | None) -> list[Num]:
         head = [n for n in nums if before <= n.i and n.k < sent_start and _value(n)]
         if head and len(text[head[-1].k : sent_start - 1].strip()) > 12:
             head = []
-        if len([n for n in head if _family(n.unit) == _family(head[-1].unit)]) > 1:
+        if len([n for n in head if family(n.unit) == family(head[-1].unit)]) > 1:
             head = []
     elif not head and sent_start == 0 and prev is not None and not text[:k].strip(" ,:："):
         ptext = fold(prev.text).rstrip()
@@ -296,24 +298,16 @@ def _totals(text: str, nums: list[Num], k: int, prev: Para | None) -> list[Num]:
     seen: set[str] = set()
     out = []
     for n in reversed(cluster):
-        fam = _family(n.unit)
+        fam = family(n.unit)
         if fam not in seen:
             seen.add(fam)
             out.append(n)
     return out
 
 
-_FAMILIES = ({"亿元", "万元", "元"}, {"人", "万人"}, {"人次", "万人次"}, {"户", "万户"}, {"亩", "万亩"})
-
-
 def _value(n: Num) -> bool:
     """A stated amount or count, not a percentage and not a change (比上年增加A万元)."""
     return bool(n.unit) and n.unit != "%" and not _COMPARED.search(n.label)
-
-
-def _family(unit: str) -> str:
-    """Units that add up together (元 and 万元); 人 and 人次 are two families."""
-    return next((min(kind) for kind in _FAMILIES if unit in kind), unit)
 
 
 def _items_after(paras: list[Para], pi: int) -> list[Num]:
@@ -399,7 +393,7 @@ def _read_list(
 def _first_parts_making_the_total(total: Num, parts: list[Num]) -> list[Num]:
     """A list stops where its first parts already make the total and the whole list does not: what follows
     is another matter (…，其中A 60万元、B 40万元，培训经费20万元)."""
-    if len(parts) < 3 or len({_family(x.unit) for x in parts} | {_family(total.unit)}) != 1:
+    if len(parts) < 3 or len({family(x.unit) for x in parts} | {family(total.unit)}) != 1:
         return parts
     scaled = in_common_unit([quantity(total), *(quantity(x) for x in parts)])
     if scaled is None:
@@ -557,7 +551,7 @@ def sangong(ctx: Context) -> Facts:
         for idx, n in enumerate(pnums):
             if n.unit not in MONEY:
                 continue
-            clause = re.sub(r"[“”\"\s]", "", text[max(text.rfind(c, 0, n.i) for c in "。；;") + 1 : n.i])
+            clause = re.sub(r"[“”\"\s]", "", text[sentence_start(text, n.i) : n.i])
             own = re.sub(r"[“”\"\s]", "", text[n.label_start : n.i])
             if (
                 re.search(r"上年|去年|上一年|20\d\d年(?:度)?(?:的)?$", own)
@@ -573,7 +567,7 @@ def sangong(ctx: Context) -> Facts:
                 item = None  # …公车运行费（“三公”经费）决算总额: the total, named after its items
             if item is None and kind == "change":
                 # 公务接待费支出决算X元，减少Y元: the change's item is named earlier in its clause group
-                seg = text[max(text.rfind(c, 0, n.i) for c in "。；;") + 1 : n.label_start]
+                seg = text[sentence_start(text, n.i) : n.label_start]
                 hits = [
                     (m.start(), k) for k, pat in {**_SANGONG_ITEMS, **_CAR_PARTS}.items() for m in pat.finditer(seg)
                 ]
