@@ -42,42 +42,29 @@ def _walk(node: ScoreNode) -> Iterator[Flag]:
     # One lone child is a partial description more often than a tree; it proves nothing.
     if len(kids) >= 2:
         where = "文字" if node.source == "prose" else "表格"
-        maxes = [effective_max(c) for c in kids]
-        if node.max_score is not None and all(m is not None for m in maxes):
-            comp = total([m for m in maxes if m is not None])
-            dec = _dec([node.max_score, *(c.max_score for c in kids)])
-            parts = "+".join(c.max_score.text if c.max_score else "?" for c in kids)
-            yield make_flag(
-                "SCORE_SUM",
-                Severity.ERROR,
-                f"{where}中“{node.name}”分值写为{node.max_score.text}分，下级指标分值{parts}合计为"
-                f"{computed_text(comp, dec)}分",
-                node.max_score,
-                computed_text(comp, dec),
-                diff_text(node.max_score, comp, dec),
-                [node.max_score.evidence, *(c.max_score.evidence for c in kids if c.max_score)],
-                formula=f"{parts} = {node.max_score.text}",
-                ok=consistent(node.max_score, comp),
-            )
-        scores = [effective_score(c) for c in kids]
-        if node.score is not None and all(s is not None for s in scores):
-            comp = total([s for s in scores if s is not None])
-            dec = _dec([node.score, *(c.score for c in kids)])
+        for field, word, effective in (("max_score", "分值", effective_max), ("score", "得分", effective_score)):
+            stated: Quantity | None = getattr(node, field)
+            values = [effective(c) for c in kids]
+            if stated is None or any(v is None for v in values):
+                continue
+            comp = total([v for v in values if v is not None])
+            dec = _dec([stated, *(getattr(c, field) for c in kids)])
+            # a child without its own figure shows the sum of its children's
             parts = "+".join(
-                c.score.text if c.score else computed_text(s, dec)  # type: ignore[arg-type]
-                for c, s in zip(kids, scores, strict=True)
+                getattr(c, field).text if getattr(c, field) else computed_text(v, dec)  # type: ignore[arg-type]
+                for c, v in zip(kids, values, strict=True)
             )
             yield make_flag(
                 "SCORE_SUM",
                 Severity.ERROR,
-                f"{where}中“{node.name}”得分写为{node.score.text}分，下级指标得分{parts}合计为"
+                f"{where}中“{node.name}”{word}写为{stated.text}分，下级指标{word}{parts}合计为"
                 f"{computed_text(comp, dec)}分",
-                node.score,
+                stated,
                 computed_text(comp, dec),
-                diff_text(node.score, comp, dec),
-                [node.score.evidence, *(c.score.evidence for c in kids if c.score)],
-                formula=f"{parts} = {node.score.text}",
-                ok=consistent(node.score, comp),
+                diff_text(stated, comp, dec),
+                [stated.evidence, *(getattr(c, field).evidence for c in kids if getattr(c, field))],
+                formula=f"{parts} = {stated.text}",
+                ok=consistent(stated, comp),
             )
     for c in kids:
         yield from _walk(c)
