@@ -28,7 +28,6 @@ _SUBTOTAL = re.compile(r"小\s*计")
 _CHILD = re.compile(r"^\s*(?:其中\s*[:：]?|#|＃|—|－(?!\d)|-(?!\d)|\s{2,}|\u3000)")
 _STAND_IN = re.compile(r"\s*(?:—+|-+|/|／|－+)\s*")
 _IDENTIFIER = r"编码|代码|编号|序号|行次|栏次|科目号"
-_SECTION = re.compile(r"^按.{1,12}分[:：]?$")
 _NOT_ADDITIVE = re.compile(
     r"率|比例|占比|比重|%|均|平均|标准|单价|指数|排名|序号|编号|代码|年份|年度|分值|得分|权重|价格|行次|栏次"
 )
