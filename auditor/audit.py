@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import os
+import stat
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +41,9 @@ class UnitResult:
     disagreements: int = 0
     tables: int = 0
     tables_uncertain: int = 0
+    # Counted where the Facts are made, so a result sent back from a worker process needs no Facts.
+    fact_count: int | None = None
+    dropped: int | None = None
 
     @property
     def flags(self) -> list[Flag]:
@@ -63,14 +70,14 @@ class UnitResult:
             "status": self.status,
             "errors": self.errors,
             "warnings": self.warnings,
-            "facts": count_values(self.facts) if self.facts else "",
+            "facts": self.fact_count if self.fact_count is not None else "",
             "checked": self.checked if self.status != "failed" else "",
             "tables": self.tables if self.status != "failed" else "",
             "tables_uncertain": self.tables_uncertain if self.status != "failed" else "",
             "extractor": self.extractor,
             "seconds": f"{self.seconds:.2f}",
             "detail": self.detail,
-            "dropped": self.facts.dropped if self.facts else "",
+            "dropped": self.dropped if self.dropped is not None else "",
             "llm_calls": self.llm_calls,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -117,14 +124,6 @@ def make_extractor(config: ExtractConfig) -> Extractor:
     return HybridExtractor(rules=RulesExtractor(), llm=LLMExtractor(config))
 
 
-def discover(path: Path) -> tuple[list[Path], list[Path]]:
-    """(report files, skipped files) under a path, sorted for a deterministic order."""
-    if path.is_file():
-        return ([path], []) if path.suffix.lower() in SUFFIXES else ([], [path])
-    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-    return [p for p in files if p.suffix.lower() in SUFFIXES], [p for p in files if p.suffix.lower() not in SUFFIXES]
-
-
 def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
     t0 = time.perf_counter()
     try:
@@ -151,6 +150,8 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
         detail="；".join([*unit.doc.notes, *_table_notes(unit)]),
         tables=len(unit.tables),
         tables_uncertain=sum(1 for g in unit.tables if g.uncertain),
+        fact_count=count_values(facts),
+        dropped=facts.dropped,
     )
     if any(f.severity != Severity.INFO for f in result.flags):
         result.status = "flagged"
@@ -173,47 +174,200 @@ def _failed(rel: str, reason: str, extractor: str) -> UnitResult:
     return UnitResult(rel, "", "failed", extractor, 0.0, " ".join(reason.split()))
 
 
-def iter_audit(
-    path: Path, config: ExtractConfig | None = None, on_total: Callable[[int], None] | None = None
-) -> Iterator[UnitResult]:
-    """Audit every report under `path`, yielding Unit results in file order as soon as each is done."""
-    config = config or ExtractConfig()
+# --------------------------------------------------------------------------- finding the files
+
+
+@dataclass
+class Found:
+    """The report files under a path, each with the name shown for it, and what was skipped and why."""
+
+    files: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def other_types(self) -> int:
+        """Skipped files that are simply not reports (another suffix), as opposed to ones that could not be read."""
+        return sum(reason.startswith(NOT_A_REPORT) for _, reason in self.skipped)
+
+
+NOT_A_REPORT = "不是报告文件"
+
+
+def shown(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (a GBK name from a Windows share) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def discover(path: Path) -> Found:
+    """Every report file under `path` in a deterministic order; links to folders are not followed, and
+    links that loop or dangle, pipes, devices and unreadable folders are skipped with a reason."""
+    found = Found()
     path = Path(path)
-    files, _skipped = discover(path)
     base = path if path.is_dir() else path.parent
-    extractor = make_extractor(config)
-    planned: list[tuple[str, list[Unit] | str]] = []
-    for f in files:
-        rel = f.relative_to(base).as_posix()
-        try:
-            units = split(load(f))
-            planned.append((rel, units if units else "文件中没有可读的文字"))
-        except AuditorError as exc:
-            planned.append((rel, exc.reason))
-        except Exception as exc:
-            planned.append((rel, f"无法读取文件：{type(exc).__name__}"))
-    if on_total:
-        on_total(sum(len(u) if isinstance(u, list) else 1 for _, u in planned))
-    with ThreadPoolExecutor(max_workers=max(1, config.concurrency)) as pool:
-        futures: list[tuple[str, Future[UnitResult] | str]] = []
-        for rel, units in planned:
-            if isinstance(units, str):
-                futures.append((rel, units))
+
+    def rel(p: str) -> str:
+        return shown(Path(p).relative_to(base).as_posix()) if p != str(base) else shown(Path(p).name or p)
+
+    def add(p: str, mode: int) -> None:
+        if stat.S_ISREG(mode):
+            suffix = Path(p).suffix.lower()
+            if suffix in SUFFIXES:
+                found.files.append((Path(p), rel(p)))
             else:
-                futures.extend((rel, pool.submit(_audit_unit, u, extractor, rel)) for u in units)
-        for rel, fut in futures:
-            if isinstance(fut, str):
-                yield _failed(rel, fut, extractor.name)
-                continue
+                found.skipped.append((rel(p), f"{NOT_A_REPORT}（后缀 {shown(suffix) or '无'}）"))
+        elif stat.S_ISDIR(mode):
+            found.skipped.append((rel(p), "指向目录的链接，未跟随"))
+        elif stat.S_ISFIFO(mode):
+            found.skipped.append((rel(p), "命名管道，不是普通文件"))
+        elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            found.skipped.append((rel(p), "设备文件，不是普通文件"))
+        else:
+            found.skipped.append((rel(p), "不是普通文件"))
+
+    def visit(p: str, *, top: bool = False) -> None:
+        try:
+            st = os.lstat(p)
+        except OSError as exc:
+            found.skipped.append((rel(p), _os_reason(exc)))
+            return
+        if stat.S_ISLNK(st.st_mode):
             try:
-                yield fut.result()
-            except Exception as exc:
-                yield _failed(rel, f"内部错误：{type(exc).__name__}: {exc}"[:200], extractor.name)
+                st = os.stat(p)
+            except OSError as exc:
+                found.skipped.append((rel(p), _os_reason(exc, link=True)))
+                return
+            if stat.S_ISDIR(st.st_mode) and not top:
+                add(p, st.st_mode)
+                return
+        if stat.S_ISDIR(st.st_mode):
+            try:
+                names = sorted(os.listdir(p))
+            except OSError as exc:
+                found.skipped.append((rel(p), "无法打开目录：" + _os_reason(exc)))
+                return
+            for name in names:
+                if not name.startswith("."):
+                    visit(os.path.join(p, name))
+            return
+        add(p, st.st_mode)
+
+    visit(str(path), top=True)
+    return found
+
+
+def _os_reason(exc: OSError, *, link: bool = False) -> str:
+    if exc.errno == errno.ELOOP:
+        return "符号链接循环"
+    if link and exc.errno == errno.ENOENT:
+        return "链接指向的文件不存在"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "没有读取权限"
+    return f"无法访问（{exc.strerror or type(exc).__name__}）"
+
+
+# --------------------------------------------------------------------------- one file, end to end
+
+
+def audit_file(path: Path, rel: str, config: ExtractConfig, extractor: Extractor | None = None) -> list[UnitResult]:
+    """Load, split, extract and check one file; a file that cannot be read gives one failed row with the reason."""
+    extractor = extractor or _extractor(config)
+    try:
+        units = split(load(path))
+    except AuditorError as exc:
+        return [_failed(rel, exc.reason, extractor.name)]
+    except MemoryError:
+        raise
+    except Exception as exc:
+        return [_failed(rel, f"无法读取文件：{type(exc).__name__}", extractor.name)]
+    if not units:
+        return [_failed(rel, "文件中没有可读的文字", extractor.name)]
+    # Shown names carry U+FFFD only where the name's bytes were not UTF-8.
+    note = ["文件名不是UTF-8编码，无法识别的字符显示为�"] if "\ufffd" in rel else []
+    workers = max(1, config.concurrency) if extractor.name != "rules" else 1
+    if workers == 1 or len(units) == 1:
+        results = [_guarded(u, extractor, rel) for u in units]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda u: _guarded(u, extractor, rel), units))
+    for r in results:
+        if note:
+            r.detail = "；".join([*note, r.detail] if r.detail else note)
+    return results
+
+
+def _guarded(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
+    try:
+        return _audit_unit(unit, extractor, rel)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        return _failed(rel, f"内部错误：{type(exc).__name__}: {exc}"[:200], extractor.name)
+
+
+_EXTRACTORS: dict[str, Extractor] = {}
+
+
+def _extractor(config: ExtractConfig) -> Extractor:
+    # One extractor per configuration and process: the LLM one holds an HTTP client and a cache.
+    key = repr(config) + str(id(config.api_key))
+    if key not in _EXTRACTORS:
+        _EXTRACTORS[key] = make_extractor(config)
+    return _EXTRACTORS[key]
+
+
+@dataclass
+class FileTask:
+    """One file for a worker process: where it is, the name it is shown under and how to extract."""
+
+    index: int
+    path: str
+    rel: str
+    config: ExtractConfig
+
+
+@dataclass
+class FileDone:
+    """A worker's answer: the file's content hash and its Unit results, without the Facts (checks keep
+    their evidence; the Facts stay in the worker)."""
+
+    index: int
+    rel: str
+    sha256: str
+    units: list[UnitResult]
+
+
+def content_hash(path: Path | str) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def audit_task(task: FileTask) -> FileDone:
+    """What a worker process runs for one file."""
+    try:
+        sha = content_hash(task.path)
+    except OSError as exc:
+        return FileDone(task.index, task.rel, "", [_failed(task.rel, _os_reason(exc), task.config.resolved())])
+    units = audit_file(Path(task.path), task.rel, task.config)
+    for u in units:
+        u.facts = None
+    return FileDone(task.index, task.rel, sha, units)
+
+
+def iter_audit(path: Path, config: ExtractConfig | None = None) -> Iterator[UnitResult]:
+    """Audit every report under `path` in this process, yielding Unit results in file order."""
+    config = config or ExtractConfig()
+    extractor = make_extractor(config)
+    for file, rel in discover(Path(path)).files:
+        yield from audit_file(file, rel, config, extractor)
 
 
 def audit_path(path: Path | str, config: ExtractConfig | None = None) -> AuditResult:
-    """Audit a file or a directory and return every Unit's Facts and Flags (the library entry point)."""
+    """Audit a file or a directory in this process and return every Unit's Facts and Flags (the library entry point)."""
     p = Path(path)
     result = AuditResult(units=list(iter_audit(p, config)))
-    result.skipped = [s.as_posix() for s in discover(p)[1]]
+    result.skipped = [name for name, _ in discover(p).skipped]
     return result

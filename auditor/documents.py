@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import bisect
 import functools
+import gc
 import io
-import os
 import re
 import shutil
+import sys
+import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import groupby, pairwise
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 from auditor.errors import LoadError
@@ -42,6 +46,8 @@ R_NOT_PDF = "文件内容不是 PDF（后缀与内容不符）"
 R_NEED_OCR = "扫描件无文本层，需安装 tesseract-ocr-chi-sim"
 R_DOCX_BAD = "Word 文件损坏或不是 docx"
 R_DOC_LEGACY = "旧版 Word .doc 文件（后缀为 .docx），请另存为 docx"
+R_DOCX_BOMB = "Word 文件解压后过大（疑似压缩炸弹），未读取"
+R_DOCX_HUGE_TABLE = "Word 文件表格过大（单元格超过 200 万个），未读取"
 
 OCR_LANGUAGE = "chi_sim"
 OCR_DPI = 300
@@ -156,10 +162,24 @@ def _decode_text(data: bytes) -> tuple[str, str]:
         pass
     import charset_normalizer
 
-    best = charset_normalizer.from_bytes(data).best()
+    # charset-normalizer decodes the whole input once per candidate encoding: on a big file it is asked about
+    # a sample (cut at a line end, not inside a character) and the file is then decoded with its answer.
+    sample = data
+    if len(data) > _ENCODING_SAMPLE:
+        end = data.rfind(b"\n", 0, _ENCODING_SAMPLE)
+        sample = data[: end + 1 if end > 0 else _ENCODING_SAMPLE]
+    best = charset_normalizer.from_bytes(sample).best()
     if best is None or best.encoding is None:
         raise LoadError(R_ENCODING)
-    return str(best).lstrip("\ufeff"), best.encoding
+    if sample is data:
+        return str(best).lstrip("\ufeff"), best.encoding
+    try:
+        return data.decode(best.encoding).lstrip("\ufeff"), best.encoding
+    except (UnicodeDecodeError, LookupError):
+        raise LoadError(R_ENCODING) from None
+
+
+_ENCODING_SAMPLE = 1 << 20
 
 
 # --------------------------------------------------------------------------- line joining
@@ -221,22 +241,41 @@ def _assemble(blocks: list[tuple[str, object]], source: str) -> tuple[str, list[
     raw = "\n".join(lines)
     # Empty paragraphs next to a table would stack blank lines; one blank line is the contract. The text is
     # trimmed and blank runs squeezed by dropping characters, so each kept one has a known new offset.
-    keep = [True] * len(raw)
-    lead = len(raw) - len(raw.lstrip("\n"))
-    tail = len(raw) - len(raw.rstrip("\n"))
-    for i in range(lead):
-        keep[i] = False
-    for i in range(len(raw) - tail, len(raw)):
-        keep[i] = False
-    for m in re.finditer(r"\n{3,}", raw):
-        for i in range(m.start() + 2, m.end()):
-            keep[i] = False
-    new_at: list[int] = []
-    n = 0
-    for k in keep:
-        new_at.append(n)
-        n += k
-    text = "".join(c for c, k in zip(raw, keep, strict=True) if k)
+    size = len(raw)
+    lead = size - len(raw.lstrip("\n"))
+    tail = size - len(raw.rstrip("\n"))
+    dropped = [(0, lead)] if lead else []
+    dropped += [(m.start() + 2, m.end()) for m in re.finditer(r"\n{3,}", raw)]
+    if tail:
+        dropped.append((size - tail, size))
+    merged: list[list[int]] = []
+    for a, b in sorted(dropped):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    starts = [a for a, _ in merged]
+    before = [0]  # characters dropped before each dropped range
+    for a, b in merged:
+        before.append(before[-1] + b - a)
+    n = size - before[-1]
+
+    def new_at(pos: int) -> int:
+        """Offset in the trimmed text of raw[pos] (of the next kept character when raw[pos] is dropped)."""
+        if pos >= size:
+            return n
+        k = bisect.bisect_right(starts, pos) - 1
+        if k < 0:
+            return pos
+        a, b = merged[k]
+        return pos - before[k] - (min(pos, b) - a)
+
+    pieces, at = [], 0
+    for a, b in merged:
+        pieces.append(raw[at:a])
+        at = b
+    pieces.append(raw[at:])
+    text = "".join(pieces)
     line_starts = [0]
     for line in lines[:-1]:
         line_starts.append(line_starts[-1] + len(line) + 1)
@@ -246,15 +285,15 @@ def _assemble(blocks: list[tuple[str, object]], source: str) -> tuple[str, list[
         for r, row in enumerate(rows):
             pos = line_starts[first + r]
             out: list[Cell] = []
-            for cell_text, merged in row:
-                a = new_at[pos] if pos < len(new_at) else n
-                out.append(Cell(cell_text, a, a + len(cell_text), merged) if cell_text else Cell(merged=merged))
+            for cell_text, spanned in row:
+                a = new_at(pos)
+                out.append(Cell(cell_text, a, a + len(cell_text), spanned) if cell_text else Cell(merged=spanned))
                 pos += len(cell_text) + 1
             cells.append(out)
         if cells:
-            start = new_at[line_starts[first]] if line_starts[first] < len(new_at) else n
+            start = new_at(line_starts[first])
             last = first + len(rows) - 1
-            end = new_at[line_starts[last]] + len(lines[last]) if line_starts[last] < len(new_at) else n
+            end = new_at(line_starts[last]) + len(lines[last]) if line_starts[last] < size else n
             grids.append(Grid(cells, start, end, source))
     return text, grids
 
@@ -265,39 +304,89 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
+# A real report's .docx unpacks to a few MB: images aside, 200 MB of XML is no report, and lxml needs several
+# times that in memory. Deflate cannot shrink anything more than ~1030:1; XML reaches 100:1 at most.
+_MAX_UNZIPPED = 200 << 20
+_MAX_RATIO = 500
+_MAX_MEMBERS = 10_000
+# Word tables have at most 63 columns; a grid wider than this is a malformed or hostile file.
+_MAX_DOCX_COLUMNS = 1000
+_MAX_DOCX_CELLS = 2_000_000
+
+
 def _load_docx(path: Path, data: bytes) -> Document:
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         raise LoadError(R_DOC_LEGACY)
     if not data.startswith(b"PK"):
         what = _sniff(data)
         raise LoadError(f"文件内容是 {what}，不是 docx（后缀与内容不符）" if what else R_DOCX_BAD)
+    data = _unzip_bounded(data)
+    notes: list[str] = []
     try:
         import docx
 
         body = docx.Document(io.BytesIO(data)).element.body
-        blocks = list(_docx_blocks(body))
+        blocks = list(_docx_blocks(body, notes))
+    except LoadError:
+        raise
     except Exception:
         # zipfile.BadZipFile (cut short), KeyError (no word/document.xml), ValueError (another
         # Office type), lxml's XMLSyntaxError (a damaged part), EOFError...: all one reason.
         raise LoadError(R_DOCX_BAD) from None
     text, grids = _assemble(blocks, "docx")
-    return Document(path=path, text=text, page_starts=None, kind="docx", tables=tuple(grids))
+    return Document(path=path, text=text, page_starts=None, kind="docx", notes=tuple(notes), tables=tuple(grids))
 
 
-def _docx_blocks(parent) -> Iterator[tuple[str, object]]:  # type: ignore[no-untyped-def]
+def _unzip_bounded(data: bytes) -> bytes:
+    """The zip's members unpacked and stored again uncompressed, refusing one that unpacks to more than a report
+    ever holds. Declared sizes are checked before anything is decompressed; the unpacking itself reads in
+    bounded steps, as a member may hold more than it declares and zipfile's own read() would inflate all of it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            if len(infos) > _MAX_MEMBERS or sum(i.file_size for i in infos) > _MAX_UNZIPPED:
+                raise LoadError(R_DOCX_BOMB)
+            for info in infos:
+                if info.file_size > (1 << 20) and info.file_size > _MAX_RATIO * max(info.compress_size, 1):
+                    raise LoadError(R_DOCX_BOMB)
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise LoadError(R_DOCX_BAD)  # Word writes neither; zipfile inflates the others unbounded
+            # A name given twice is read by python-docx from its last entry: keep that one only.
+            last = {info.filename: info for info in infos}
+            budget = _MAX_UNZIPPED
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as plain:
+                for info in last.values():
+                    chunks: list[bytes] = []
+                    with archive.open(info) as member:
+                        while chunk := member.read(1 << 20):
+                            budget -= len(chunk)
+                            if budget < 0:
+                                raise LoadError(R_DOCX_BOMB)
+                            chunks.append(chunk)
+                    plain.writestr(zipfile.ZipInfo(info.filename, info.date_time), b"".join(chunks))
+    except LoadError:
+        raise
+    except Exception:
+        # BadZipFile (cut short, a CRC that does not match), an encrypted member...: not a readable docx.
+        raise LoadError(R_DOCX_BAD) from None
+    return out.getvalue()
+
+
+def _docx_blocks(parent, notes: list[str]) -> Iterator[tuple[str, object]]:  # type: ignore[no-untyped-def]
     """Paragraphs and tables of the body in document order; content controls are looked into."""
     for child in parent.iterchildren():
         tag = child.tag
         if tag == _W + "p":
             yield "p", _docx_para_text(child)
         elif tag == _W + "tbl":
-            yield "t", _docx_table_rows(child)
+            yield "t", _docx_table_rows(child, notes)
         elif tag == _W + "sdt":
             content = child.find(_W + "sdtContent")
             if content is not None:
-                yield from _docx_blocks(content)
+                yield from _docx_blocks(content, notes)
         elif tag == _W + "customXml":
-            yield from _docx_blocks(child)
+            yield from _docx_blocks(child, notes)
 
 
 def _docx_cell_paragraphs(parent) -> Iterator[object]:  # type: ignore[no-untyped-def]
@@ -346,21 +435,29 @@ def _docx_para_text(p) -> str:  # type: ignore[no-untyped-def]
     return "".join(parts)
 
 
-def _docx_table_rows(tbl) -> Rows:  # type: ignore[no-untyped-def]
+def _docx_table_rows(tbl, notes: list[str] | None = None) -> Rows:  # type: ignore[no-untyped-def]
     """One list of cell texts per w:tr, one entry per grid column.
 
     A cell spanning columns (gridSpan) gives "" in the columns it covers; a cell continuing a
     vertical merge (vMerge without "restart") gives "". python-docx would hand back the same
     merged `_tc` again at those positions; reading the XML gives the same answer directly and
-    survives malformed merges (a "continue" in the first row).
+    survives malformed merges (a "continue" in the first row). A row never grows wider than the
+    table's grid (or 64 columns, whichever is more): a span of ten million columns is cut there.
     """
     grid = tbl.find(_W + "tblGrid")
     ncols = len(grid.findall(_W + "gridCol")) if grid is not None else 0
+    limit = min(max(ncols, 64), _MAX_DOCX_COLUMNS)
+    ncols = min(ncols, limit)
+    widest = 0  # the widest span cut down to the limit
     rows: Rows = []
+    cells = 0
     for tr in tbl.iter(_W + "tr"):
         if tr.getparent() is not tbl:
             continue  # a row of a nested table: its text is part of the outer cell
-        row: list[tuple[str, bool]] = [("", False)] * _grid_value(tr, "gridBefore")
+        before = _grid_value(tr, "gridBefore")
+        if before > limit:
+            widest = max(widest, before)
+        row: list[tuple[str, bool]] = [("", False)] * min(before, limit)
         for tc in tr.iterchildren(_W + "tc"):
             tcpr = tc.find(_W + "tcPr")
             span = 1
@@ -371,12 +468,22 @@ def _docx_table_rows(tbl) -> Rows:  # type: ignore[no-untyped-def]
                     span = max(1, _int(gs.get(_W + "val"), 1))
                 vm = tcpr.find(_W + "vMerge")
                 merged_down = vm is not None and vm.get(_W + "val", "continue") != "restart"
+            if len(row) + span > limit:
+                widest = max(widest, span)
+                span = max(1, limit - len(row))
             text = "" if merged_down else _cell_text(_docx_para_text(p) for p in _docx_cell_paragraphs(tc))
             row.append((text, merged_down))
             row.extend([("", True)] * (span - 1))
         row.extend([("", False)] * max(0, ncols - len(row)))
+        cells += len(row)
+        if cells > _MAX_DOCX_CELLS:
+            raise LoadError(R_DOCX_HUGE_TABLE)
         rows.append(row)
     width = max((len(r) for r in rows), default=0)
+    if len(rows) * width > _MAX_DOCX_CELLS:
+        raise LoadError(R_DOCX_HUGE_TABLE)
+    if widest and notes is not None:
+        notes.append(f"Word 表格有单元格跨{widest}列，超出表格宽度，已截断为最多{limit}列")
     return [r + [("", False)] * (width - len(r)) for r in rows]
 
 
@@ -398,8 +505,39 @@ def _int(value: str | None, default: int) -> int:
 # --------------------------------------------------------------------------- pdf
 
 
-def _load_pdf(path: Path, data: bytes) -> Document:
+def _block_layout_model() -> None:
+    """Make `import pymupdf` skip its optional layout model (see below); a no-op once pymupdf is imported."""
+    # PyMuPDF 2.0 tries `import pymupdf.layout` and `import pymupdf4llm` when it is imported: 0.3 s and 57 MB of
+    # onnxruntime and numpy for a model the line-based table finder does not use. A None entry in sys.modules
+    # makes those imports raise ImportError, which pymupdf catches. Someone who imported them first keeps them.
+    if "pymupdf" not in sys.modules:
+        for name in ("pymupdf.layout", "pymupdf4llm"):
+            sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+
+
+# Done when this module is imported too, so that a plain `import pymupdf` after it (a worker's preload) is covered.
+_block_layout_model()
+
+
+def _pymupdf():  # type: ignore[no-untyped-def]
+    """PyMuPDF without its optional layout model: every import of pymupdf in this module goes through here."""
+    _block_layout_model()
     import pymupdf
+
+    # Without the layout package PyMuPDF advertises it on stdout at the first find_tables; a library never prints.
+    no_advert = getattr(pymupdf, "no_recommend_layout", None)
+    if no_advert is not None:
+        no_advert()
+    return pymupdf
+
+
+def _load_pdf(path: Path, data: bytes) -> Document:
+    with _no_cycle_collection():
+        return _read_pdf(path, data)
+
+
+def _read_pdf(path: Path, data: bytes) -> Document:
+    pymupdf = _pymupdf()
 
     if b"%PDF-" not in data[:1024]:
         what = _sniff(data)
@@ -451,6 +589,20 @@ def _load_pdf(path: Path, data: bytes) -> Document:
     return Document(path=path, text=text, page_starts=starts, kind="pdf", notes=tuple(notes), tables=tuple(grids))
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Hold off Python's cycle collector while a PDF is read, restoring it as it was."""
+    # Reading a page makes hundreds of thousands of short-lived dicts and tuples (none of them in cycles): the
+    # collector then runs over and over on the growing heap, some 5 % of the load time, to free nothing.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 _DAMAGE = re.compile(r"zlib error|content stream|syntax error|read error|end of file|not a stream")
 
 
@@ -497,8 +649,7 @@ def ocr_available() -> bool:
     """True when Tesseract and its chi_sim language data are installed (PyMuPDF can OCR then)."""
     if shutil.which("tesseract") is None:
         return False
-    import pymupdf
-
+    pymupdf = _pymupdf()
     try:
         tessdata = pymupdf.get_tessdata()
     except Exception:
@@ -522,11 +673,13 @@ class _Page:
 
 def _pdf_page(page, number: int) -> _Page:  # type: ignore[no-untyped-def]
     """Text of one page with its notes; `needs_ocr` when it has no text layer and no OCR is available."""
-    import pymupdf
+    pymupdf = _pymupdf()
 
     notes: list[str] = []
     textpage = page.get_textpage(flags=pymupdf.TEXTFLAGS_RAWDICT & ~pymupdf.TEXT_PRESERVE_IMAGES)
-    chars = list(_raw_chars(page.get_text("rawdict", textpage=textpage)))
+    words: list[_Word] = []
+    raw = page.get_text("rawdict", textpage=textpage)
+    chars = _raw_chars(raw, words=words)
     if not any(not c.c.isspace() for c in chars):
         if not page.get_image_info() and not page.get_drawings():
             return _Page()  # a blank page
@@ -536,14 +689,14 @@ def _pdf_page(page, number: int) -> _Page:  # type: ignore[no-untyped-def]
             textpage = page.get_textpage_ocr(language=OCR_LANGUAGE, dpi=OCR_DPI, full=True)
         except Exception:
             raise LoadError(f"PDF 第{number}页 OCR 识别失败") from None
-        chars = list(_raw_chars(page.get_text("rawdict", textpage=textpage), ocr=True))
+        chars = _raw_chars(page.get_text("rawdict", textpage=textpage), ocr=True)
         notes.append(f"第{number}页经OCR识别")
         tables: list[_Table] = []
         ocr = True
     else:
-        tables = _find_tables(page, number, notes)
+        tables = _find_tables(page, number, notes, words, raw)
         ocr = False
-    bad = sum(1 for c in chars if c.c == "\ufffd")
+    bad = list(map(_C, chars)).count("\ufffd")
     if bad and bad > 0.3 * sum(1 for c in chars if not c.c.isspace()):
         notes.append(f"第{number}页文字编码缺失，提取的文字可能是乱码")
     result = _layout_page(chars, tables, ocr=ocr)
@@ -551,7 +704,7 @@ def _pdf_page(page, number: int) -> _Page:  # type: ignore[no-untyped-def]
     return result
 
 
-@dataclass
+@dataclass(slots=True)
 class _Char:
     c: str
     x0: float
@@ -561,36 +714,115 @@ class _Char:
     base: float  # baseline y (origin)
     size: float
     line: int  # index of the MuPDF line this char came from
-
-    @property
-    def cx(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def cy(self) -> float:
-        return (self.y0 + self.y1) / 2
+    # The centre, stored rather than computed on use: every char is placed by it, some several times.
+    cx: float = 0.0
+    cy: float = 0.0
 
 
-def _raw_chars(raw: dict, *, ocr: bool = False) -> Iterator[_Char]:
+def _raw_chars(raw: dict, *, ocr: bool = False, words: list[_Word] | None = None) -> list[_Char]:
     """Characters of a rawdict, tagged with their MuPDF line; diagonal text is left out.
 
     OCR spans carry a font size guessed per word that swings by a factor of four; there the
-    glyph box height is the better measure of the text size."""
+    glyph box height is the better measure of the text size. When `words` is given it receives the
+    page's words as `page.get_text("words")` would give them, built from the same characters."""
+    chars: list[_Char] = []
+    append = chars.append
     line_no = 0
+    rtl = False
     for block in raw.get("blocks", ()):
         if block.get("type", 0) != 0:
             continue
         for line in block.get("lines", ()):
             line_no += 1
             dx, dy = line.get("dir", (1.0, 0.0))
-            if abs(dx) > 0.1 and abs(dy) > 0.1:
-                continue  # slanted text is a watermark ("仅供内部使用"), not report content
+            # Slanted text is a watermark ("仅供内部使用"), not report content; MuPDF's words include it though.
+            keep = not (abs(dx) > 0.1 and abs(dy) > 0.1)
+            if words is not None:
+                if not ocr:  # the common case: one pass makes the chars and the words
+                    rtl = _line_words(line, words, rtl, chars if keep else None, line_no)
+                    continue
+                rtl = _line_words(line, words, rtl)
+            if not keep:
+                continue
             for span in line.get("spans", ()):
                 size = float(span.get("size") or 10.0)
                 for ch in span.get("chars", ()):
                     x0, y0, x1, y1 = ch["bbox"]
                     char_size = (y1 - y0) if ocr and y1 > y0 else size
-                    yield _Char(ch["c"], x0, y0, x1, y1, ch["origin"][1], char_size, line_no)
+                    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+                    append(_Char(ch["c"], x0, y0, x1, y1, ch["origin"][1], char_size, line_no, cx, cy))
+    return chars
+
+
+# A word as page.get_text("words") gives it: x0, y0, x1, y1, text.
+_Word = tuple[float, float, float, float, str]
+
+
+def _line_words(line: dict, words: list[_Word], rtl: bool, chars: list[_Char] | None = None, line_no: int = 0) -> bool:
+    """Append the words of one rawdict line the way MuPDF's extractWORDS cuts them; returns the RTL state.
+
+    A word ends at a char <= U+0020, a no-break space or a bidi control, and where the text switches between
+    right-to-left and left-to-right; its box is the union of its chars' non-empty boxes. The line's chars go
+    to `chars` on the way (one pass over them instead of two)."""
+    append = (chars if chars is not None else []).append  # a line left out still has its words
+    buf: list[str] = []
+    boxed = False
+    bx0 = by0 = bx1 = by1 = 0.0
+    for span in line.get("spans", ()):
+        size = float(span.get("size") or 10.0)
+        for ch in span.get("chars", ()):
+            c = ch["c"]
+            x0, y0, x1, y1 = ch["bbox"]
+            append(_Char(c, x0, y0, x1, y1, ch["origin"][1], size, line_no, (x0 + x1) / 2, (y0 + y1) / 2))
+            try:
+                o = ord(c)
+            except TypeError:  # not one code point
+                o = 0x10000
+            if not rtl and (o > 0x202E or 32 < o < 160 or 160 < o < 0x590 or 0x900 < o < 0x200D):
+                # Neither a delimiter, nor right-to-left, nor a joiner: the char just goes on the word.
+                buf.append(c)
+                if x0 < x1 and y0 < y1:
+                    if not boxed:
+                        bx0, by0, bx1, by1, boxed = x0, y0, x1, y1, True
+                    else:
+                        if x0 < bx0:
+                            bx0 = x0
+                        if y0 < by0:
+                            by0 = y0
+                        if x1 > bx1:
+                            bx1 = x1
+                        if y1 > by1:
+                            by1 = y1
+                continue
+            if not buf and o == 0x200D:
+                continue  # a zero-width joiner cannot start a word
+            delimiter = o <= 32 or o == 160 or 0x202A <= o <= 0x202E
+            this_rtl = 0x590 <= o <= 0x900
+            if delimiter or this_rtl != rtl:
+                if not buf and delimiter:
+                    continue
+                if boxed:
+                    words.append((bx0, by0, bx1, by1, "".join(buf)))
+                buf, boxed = [], False
+                if delimiter:
+                    continue
+            buf.append(c)
+            rtl = this_rtl
+            if x0 < x1 and y0 < y1:
+                if not boxed:
+                    bx0, by0, bx1, by1, boxed = x0, y0, x1, y1, True
+                else:
+                    if x0 < bx0:
+                        bx0 = x0
+                    if y0 < by0:
+                        by0 = y0
+                    if x1 > bx1:
+                        bx1 = x1
+                    if y1 > by1:
+                        by1 = y1
+    if buf and boxed:
+        words.append((bx0, by0, bx1, by1, "".join(buf)))
+    return rtl
 
 
 @dataclass
@@ -599,22 +831,43 @@ class _Table:
     cells: list[list[tuple[float, float, float, float] | None]]  # per row, per column
 
 
-def _find_tables(page, number: int, notes: list[str]) -> list[_Table]:  # type: ignore[no-untyped-def]
-    # PyMuPDF prints an advert for its layout package to stdout on the first call; a library
-    # must not write to stdout, so switch that off unless the user chose otherwise.
-    os.environ.setdefault("PYMUPDF_SUGGEST_LAYOUT_ANALYZER", "0")
+def _find_tables(page, number: int, notes: list[str], words: list[_Word], raw: dict) -> list[_Table]:  # type: ignore[no-untyped-def]
+    tables: list[_Table] = []
+    # Tables are built from ruled lines and rectangles only: on a page that draws nothing (most pages of a
+    # report) there is nothing to find.
+    paths = page.get_cdrawings()
+    columns, rows = _rule_positions(paths)
+    if columns * rows > _MAX_RULE_CROSSINGS:
+        # The finder pairs every crossing of two rules with the others (quadratic in them): an 80 x 80 grid
+        # takes seconds a page; no report table is that dense.
+        notes.append(f"第{number}页表格线过密（{rows}×{columns}），未识别表格，按正文读取")
+        paths = []
+    if paths:
+        try:
+            tables = _ruled_tables(page, paths, raw)
+        except Exception:  # _Unsure, or a drawing this port does not expect: PyMuPDF's own finder decides
+            found = _pymupdf_tables(page)
+            if found is None:
+                notes.append(f"第{number}页表格识别失败，按正文读取")
+                return []
+            tables = found
+    tables.extend(_unruled_tables(page, words, [t.bbox for t in tables]))
+    return tables
+
+
+def _pymupdf_tables(page) -> list[_Table] | None:  # type: ignore[no-untyped-def]
+    """The ruled tables of PyMuPDF's line finder, None when it fails."""
     try:
         try:
             # The layout-gated default (PyMuPDF 2.0) drops ruled tables it does not recognise,
             # e.g. the second of two tables on a page; the plain line finder keeps them.
-            found = page.find_tables(use_layout=False)
+            found = page.find_tables(use_layout=False, paths=page.get_drawings())
         except TypeError:  # PyMuPDF before the use_layout option
             found = page.find_tables()
     except Exception:
         found = None
     if found is None:  # find_tables swallows its own errors and returns None
-        notes.append(f"第{number}页表格识别失败，按正文读取")
-        return []
+        return None
     tables = []
     for tab in found.tables:
         # A one-column "table" is a frame drawn around text, not a grid. One-row tables are kept:
@@ -623,22 +876,443 @@ def _find_tables(page, number: int, notes: list[str]) -> list[_Table]:  # type: 
             continue
         cells = [[tuple(c) if c is not None else None for c in row.cells] for row in tab.rows]
         tables.append(_Table(tuple(tab.bbox), cells))  # type: ignore[arg-type]
-    tables.extend(_unruled_tables(page, [t.bbox for t in tables]))
     return tables
 
 
+# Crossings of horizontal and vertical rules above which a page's ruled tables are not looked for: ~70 x 70,
+# about 2 s of find_tables; the densest page of the fixtures has 50 x 32.
+_MAX_RULE_CROSSINGS = 5000
+
+
+def _rule_positions(paths: list[dict]) -> tuple[int, int]:
+    """Distinct x of vertical and y of horizontal rules and rectangle sides (to the point) in the raw drawings:
+    what bounds the crossings the finder will pair up."""
+    xs: set[int] = set()
+    ys: set[int] = set()
+    for path in paths:
+        for item in path.get("items", ()):
+            kind = item[0]
+            if kind == "re":
+                x0, y0, x1, y1 = item[1]
+                xs.update((round(x0), round(x1)))
+                ys.update((round(y0), round(y1)))
+            elif kind == "l":
+                (ax, ay), (bx, by) = item[1], item[2]
+                if abs(ay - by) <= 1:
+                    ys.add(round(ay))
+                elif abs(ax - bx) <= 1:
+                    xs.add(round(ax))
+            elif kind == "qu":
+                pts = item[1]
+                xs.update((round(min(p[0] for p in pts)), round(max(p[0] for p in pts))))
+                ys.update((round(min(p[1] for p in pts)), round(max(p[1] for p in pts))))
+    return len(xs), len(ys)
+
+
+# pdfplumber's line-strategy settings as find_tables uses them: snap, join, minimum edge length and
+# intersection tolerance, all 3 points.
+_TOL = 3.0
+
+
+class _Unsure(Exception):
+    """The port cannot vouch for matching find_tables on this page (a text test too close to call, a rotated
+    page, slanted text): find_tables itself decides."""
+
+
+def _ruled_tables(page, paths: list[dict], raw: dict) -> list[_Table]:  # type: ignore[no-untyped-def]
+    """The ruled tables `page.find_tables(use_layout=False, paths=...)` finds, from the raw drawings.
+
+    A port of the lines strategy of PyMuPDF's table finder (pdfplumber's) on plain floats: find_tables itself
+    spends most of its time building dicts for every character. Raises _Unsure when a text test cannot be
+    decided from the rawdict characters (find_tables measures them with small glyph heights)."""
+    if page.rotation:
+        raise _Unsure  # find_tables turns the page upright first
+    prect = page.rect
+    cx0, cy0, cx1, cy1 = prect.x0, prect.y0, prect.x1, prect.y1
+    text = _TableText(page, raw)
+    edges: list[list] = []  # [x0, x1, top, bottom, width, height, is_vertical]
+    add = edges.append
+
+    def line(ax: float, ay: float, bx: float, by: float) -> None:
+        # Only about axis-parallel lines count, cut to the page.
+        x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
+        y0, y1 = (ay, by) if ay <= by else (by, ay)
+        if (x1 - x0 > _TOL and y1 - y0 > _TOL) or x0 > cx1 or x1 < cx0 or y0 > cy1 or y1 < cy0:
+            return
+        if x0 < cx0:
+            x0 = cx0
+        if x1 > cx1:
+            x1 = cx1
+        if y0 < cy0:
+            y0 = cy0
+        if y1 > cy1:
+            y1 = cy1
+        width, height = x1 - x0, y1 - y0
+        if width == height == 0:
+            return
+        add([x0, x1, y0, y1, width, height, y0 != y1])
+
+    for x0, y0, x1, y1 in _joined_graphics(paths, text):
+        line(x0, y0, x1, y0)
+        line(x0, y1, x1, y1)
+        line(x0, y0, x0, y1)
+        line(x1, y0, x1, y1)
+    bbox_edges = edges[:]
+    edges.clear()
+    for path in paths:
+        items = path["items"]
+        closing = []
+        if path.get("closePath") and items and items[0][0] == "l" and items[-1][0] == "l":
+            closing = [("l", items[-1][2], items[0][1])]
+        for item in (*items, *closing):
+            kind = item[0]
+            if kind == "l":
+                (ax, ay), (bx, by) = item[1], item[2]
+                line(ax, ay, bx, by)
+            elif kind == "re":
+                ax, ay, bx, by = item[1]
+                x0, x1, y0, y1 = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+                w, h = x1 - x0, y1 - y0
+                if (w <= _TOL and w < h) or (h <= _TOL and h < w):  # a filled bar drawn as a rule
+                    if w < h:
+                        x = abs(x1 + x0) / 2
+                        line(x, y0, x, y1)
+                    else:
+                        y = abs(y1 + y0) / 2
+                        line(x0, y, x1, y)
+                    continue
+                line(x0, y0, x0, y1)
+                line(x0, y1, x1, y1)
+                line(x1, y1, x1, y0)
+                line(x1, y0, x0, y0)
+            elif kind == "qu":
+                (ulx, uly), (urx, ury), (llx, lly), (lrx, lry) = item[1]
+                line(ulx, uly, llx, lly)
+                line(llx, lly, lrx, lry)
+                line(lrx, lry, urx, ury)
+                line(urx, ury, ulx, uly)
+    edges.extend(bbox_edges)
+    edges = _merge_edges(edges)
+    cells = _intersections_to_cells(edges)
+    tables: list[_Table] = []
+    for group in _cells_to_groups(cells, text):
+        xs = sorted({c[0] for c in group})
+        rows = []
+        for _, row in groupby(sorted(group, key=lambda c: (c[1], c[0])), key=lambda c: c[1]):
+            at = {c[0]: c for c in row}
+            rows.append([at.get(x) for x in xs])
+        if len(xs) < 2:
+            continue
+        bbox = (min(c[0] for c in group), min(c[1] for c in group), max(c[2] for c in group), max(c[3] for c in group))
+        tables.append(_Table(bbox, rows))  # type: ignore[arg-type]
+    return tables
+
+
+# How far a derived glyph box may be from the one find_tables measures before a text test counts as too close.
+_EPS = 0.05
+
+
+class _TableText:
+    """The page's characters as find_tables' text tests see them: glyph boxes one font size high, split by
+    the font's ascender and descender, and the page's PDF (bottom-up) y for the graphics test."""
+
+    def __init__(self, page, raw: dict) -> None:  # type: ignore[no-untyped-def]
+        self.raw = raw
+        self.height = page.rect.height
+        m = page.transformation_matrix
+        self.flip = (m.a, m.b, m.c, m.d, m.e, m.f) == (1, 0, 0, -1, 0, self.height)
+        self._done: list[tuple[float, float, float, float, int]] = []
+        self._todo: Iterator[list[tuple[float, float, float, float, int]]] | None = None
+
+    def boxes(self) -> Iterator[tuple[float, float, float, float, int]]:
+        """(x0, top, x1, bottom, kind) per character, kind being _SOLID, _BLANK or _DOUBTFUL; each is derived
+        once, and only when a test gets that far (most stop at the first character that decides them)."""
+        yield from self._done
+        if self._todo is None:
+            if not self.flip:
+                raise _Unsure
+            self._todo = self._derive()
+        done = self._done
+        for span in self._todo:
+            done.extend(span)
+            yield from span
+
+    def _derive(self) -> Iterator[list[tuple[float, float, float, float, int]]]:
+        """The boxes span by span."""
+        for block in self.raw.get("blocks", ()):
+            if block.get("type", 0) != 0:
+                continue
+            for ln in block.get("lines", ()):
+                if ln.get("dir", (1.0, 0.0)) != (1.0, 0.0) or ln.get("wmode", 0):
+                    raise _Unsure  # slanted or vertical text: its small box is not derived here
+                for span in ln.get("spans", ()):
+                    asc, dsc, size = span["ascender"], span["descender"], span["size"]
+                    if asc - dsc < 1:
+                        raise _Unsure
+                    up = size * asc / (asc - dsc)
+                    down = size * dsc / (asc - dsc)
+                    yield [
+                        (
+                            (b := ch["bbox"])[0],
+                            (base := ch["origin"][1]) - up,
+                            b[2],
+                            base - down,
+                            _SPACES.get(c := ch["c"]) or (_SOLID if b[0] < b[2] and len(c) == 1 else _DOUBTFUL),
+                        )
+                        for ch in span.get("chars", ())
+                    ]
+
+    def any_inside(self, rect: tuple[float, float, float, float]) -> bool:
+        """find_tables' chars_in_rect: a character wholly inside `rect`, with its y taken bottom-up."""
+        rx0, ry0, rx1, ry1 = rect
+        e = _EPS
+        # The rectangle's y range turned upside down instead of every character's (a rounding apart, well
+        # inside the margin).
+        low, high = self.height - ry1, self.height - ry0
+        unsure = False
+        for x0, top, x1, bottom, kind in self.boxes():
+            if rx0 - e <= x0 and x1 <= rx1 + e and low - e <= top and bottom <= high + e:
+                if kind == _SOLID and rx0 + e <= x0 and x1 <= rx1 - e and low + e <= top and bottom <= high - e:
+                    return True
+                unsure = True
+        if unsure:
+            raise _Unsure
+        return False
+
+    def overlaps(self, rect: tuple[float, float, float, float]) -> bool:
+        """find_tables' has_text: a non-blank character overlapping `rect` (strictly)."""
+        rx0, ry0, rx1, ry1 = rect
+        e = _EPS
+        unsure = False
+        for x0, top, x1, bottom, kind in self.boxes():
+            if kind == _BLANK:
+                continue
+            if x0 < rx1 + e and x1 > rx0 - e and top < ry1 + e and bottom > ry0 - e:
+                if kind == _SOLID and x0 < rx1 - e and x1 > rx0 + e and top < ry1 - e and bottom > ry0 + e:
+                    return True
+                unsure = True
+        if unsure:
+            raise _Unsure
+        return False
+
+
+# What a character is to find_tables' text tests: text, blank (never text to it), or a character its own text
+# extraction may leave out or keep (another kind of space; a glyph without width).
+_SOLID, _BLANK, _DOUBTFUL = 0, 1, 2
+_WIDE_SPACES = (0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+# Every character str.isspace() knows; find_tables never counts the ASCII ones as text.
+_SPACES = {
+    chr(i): _BLANK if chr(i) in " \t\n\r\x0b\x0c" else _DOUBTFUL
+    for i in (*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), *_WIDE_SPACES)
+}
+
+
+def _neighbors(r1: tuple[float, ...], r2: tuple[float, ...]) -> bool:
+    t = _TOL
+    if (r2[0] - t <= r1[0] <= r2[2] + t or r2[0] - t <= r1[2] <= r2[2] + t) and (
+        r2[1] - t <= r1[1] <= r2[3] + t or r2[1] - t <= r1[3] <= r2[3] + t
+    ):
+        return True
+    return (r1[0] - t <= r2[0] <= r1[2] + t or r1[0] - t <= r2[2] <= r1[2] + t) and (
+        r1[1] - t <= r2[1] <= r1[3] + t or r1[1] - t <= r2[3] <= r1[3] + t
+    )
+
+
+def _joined_graphics(paths: list[dict], text: _TableText) -> list[tuple[float, float, float, float]]:
+    """find_tables' clean_graphics: path rectangles that almost touch joined into one, kept when text is
+    inside; each adds its four sides as rules."""
+    rects = sorted({tuple(map(float, p["rect"])) for p in paths}, key=lambda r: (r[3], r[0]))
+    if any(r[0] > r[2] or r[1] > r[3] for r in rects):
+        raise _Unsure  # PyMuPDF's Rect arithmetic on an inverted rectangle is not reproduced here
+    t = _TOL
+    # Neighbours overlap once widened by the tolerance: most rectangles fail that at once.
+    wide = [(r[0] - t, r[1] - t, r[2] + t, r[3] + t) for r in rects]
+    out = []
+    while rects:
+        x0, y0, x1, y1 = rects[0]
+        repeat = True
+        while repeat:
+            repeat = False
+            for i in range(len(rects) - 1, 0, -1):
+                w = wide[i]
+                if w[0] > x1 or w[2] < x0 or w[1] > y1 or w[3] < y0:
+                    continue
+                r = rects[i]
+                if _neighbors((x0, y0, x1, y1), r):
+                    x0, y0, x1, y1 = min(x0, r[0]), min(y0, r[1]), max(x1, r[2]), max(y1, r[3])
+                    del rects[i], wide[i]
+                    repeat = True
+        if text.any_inside((x0, y0, x1, y1)):
+            out.append((x0, y0, x1, y1))
+        del rects[0], wide[0]
+    return out
+
+
+def _merge_edges(edges: list[list]) -> list[tuple]:
+    """pdfplumber's merge_edges and filter_edges: snap rules to their cluster's mean position, join
+    collinear rules closer than the tolerance, drop those shorter than it."""
+    out: list[tuple] = []
+    for vertical in (False, True):
+        key = 0 if vertical else 2
+        group = [e for e in edges if e[6] is vertical]
+        clusters: list[list[list]] = []
+        index: dict[float, int] = {}
+        last = None
+        for v in sorted({e[key] for e in group}):
+            if last is None or v > last + _TOL:
+                clusters.append([])
+            index[v] = len(clusters) - 1
+            last = v
+        for e in group:
+            clusters[index[e[key]]].append(e)
+        # Snapped, then in groups along one line (by position, the original order kept within one).
+        lines: dict[float, list[tuple]] = {}
+        for cluster in clusters:
+            avg = sum(e[key] for e in cluster) / len(cluster)
+            for x0, x1, top, bottom, width, height, _ in cluster:
+                if vertical:
+                    d = avg - x0
+                    x0, x1 = x0 + d, x1 + d
+                    lines.setdefault(x0, []).append((top, bottom, x0, x1, width, height))
+                else:
+                    d = avg - top
+                    top, bottom = top + d, bottom + d
+                    lines.setdefault(top, []).append((x0, x1, top, bottom, width, height))
+        for pos in sorted(lines):
+            joined: list[list] = []
+            for e in sorted(lines[pos], key=_FIRST):
+                if joined and e[0] <= joined[-1][1] + _TOL:
+                    last_e = joined[-1]
+                    if e[1] > last_e[1]:
+                        # pdfplumber's resize_object: a vertical rule's height grows by the difference.
+                        if vertical:
+                            last_e[5] = last_e[5] + (e[1] - last_e[1])
+                        else:
+                            last_e[4] = e[1] - last_e[0]
+                        last_e[1] = e[1]
+                else:
+                    joined.append(list(e))
+            for lo, hi, a, b, width, height in joined:
+                if vertical and height >= _TOL:
+                    out.append((a, b, lo, hi, width, height, True))
+                elif not vertical and width >= _TOL:
+                    out.append((lo, hi, a, b, width, height, False))
+    return out
+
+
+_FIRST = itemgetter(0)
+
+
+def _intersections_to_cells(edges: list[tuple]) -> list[tuple[float, float, float, float]]:
+    """pdfplumber's edges_to_intersections and intersections_to_cells: the smallest rectangle from each
+    rule crossing whose four corners are crossings joined by rules."""
+    vs = sorted((e for e in edges if e[6]), key=lambda e: (e[0], e[2]))
+    hs = sorted((e for e in edges if not e[6]), key=lambda e: (e[2], e[0]))
+    tops = [h[2] for h in hs]
+    hboxes = [(h[0], h[2], h[1], h[3]) for h in hs]
+    points: dict[tuple[float, float], tuple[set, set]] = {}
+    for v in vs:
+        x, vtop, vbottom = v[0], v[2], v[3]
+        vbox = (x, vtop, v[1], vbottom)
+        # Only rules at a height the vertical one reaches can cross it; hs is in order of height.
+        lo = bisect.bisect_left(tops, vtop - _TOL - 1)
+        hi = bisect.bisect_right(tops, vbottom + _TOL + 1)
+        for k in range(lo, hi):
+            h = hs[k]
+            y = h[2]
+            if vtop <= y + _TOL and vbottom >= y - _TOL and x >= h[0] - _TOL and x <= h[1] + _TOL:
+                at = points.get((x, y))
+                if at is None:
+                    at = points[(x, y)] = (set(), set())
+                at[0].add(vbox)
+                at[1].add(hboxes[k])
+
+    ordered = sorted(points)
+    by_x: dict[float, list[tuple[float, float]]] = {}
+    by_y: dict[float, list[tuple[float, float]]] = {}
+    at_x, at_y = [], []  # where each point sits in its column and in its row
+    for p in ordered:
+        column, row = by_x.setdefault(p[0], []), by_y.setdefault(p[1], [])
+        at_x.append(len(column))
+        at_y.append(len(row))
+        column.append(p)
+        row.append(p)
+    # Two crossings in one column are joined when a vertical rule passes through both, two in one row when a
+    # horizontal one does (pdfplumber's edge_connects).
+    cells = []
+    for n, pt in enumerate(ordered):
+        pv, ph = points[pt]
+        right = by_y[pt[1]][at_y[n] + 1 :]
+        if not right:
+            continue
+        found = None
+        for b in by_x[pt[0]][at_x[n] + 1 :]:
+            bh = points[b][1]
+            if pv.isdisjoint(points[b][0]):
+                continue
+            for r in right:
+                if ph.isdisjoint(points[r][1]):
+                    continue
+                corner = points.get((r[0], b[1]))
+                if corner is not None and not corner[0].isdisjoint(points[r][0]) and not corner[1].isdisjoint(bh):
+                    found = (pt[0], pt[1], r[0], b[1])
+                    break
+            if found:
+                break
+        if found:
+            cells.append(found)
+    return cells
+
+
+def _cells_to_groups(cells: list[tuple[float, float, float, float]], text: _TableText) -> list[list]:
+    """pdfplumber's cells_to_tables as PyMuPDF has it: cells sharing a corner make one table; a table of
+    one column or without text is dropped; top to bottom."""
+    remaining = list(cells)
+    corners: set[tuple[float, float]] = set()
+    current: list[tuple[float, float, float, float]] = []
+    groups: list[list] = []
+    while remaining:
+        count = len(current)
+        left = []
+        for cell in remaining:
+            x0, top, x1, bottom = cell
+            a, b, c, d = (x0, top), (x0, bottom), (x1, top), (x1, bottom)
+            if not current or a in corners or b in corners or c in corners or d in corners:
+                corners.update((a, b, c, d))
+                current.append(cell)
+            else:
+                left.append(cell)
+        remaining = left
+        if len(current) == count:
+            groups.append(list(current))
+            corners.clear()
+            current.clear()
+    if current:
+        groups.append(list(current))
+    kept = []
+    for group in groups:
+        if len({c[2] for c in group}) < 2 or len({c[0] for c in group}) < 2:
+            continue
+        box = (min(c[0] for c in group), min(c[1] for c in group), max(c[2] for c in group), max(c[3] for c in group))
+        if text.overlaps(box):
+            kept.append(group)
+    return sorted(kept, key=lambda t: min((c[1], c[0]) for c in t))
+
+
 _NUMERIC_CELL = re.compile(r"\s*[-−]?\d[\d,]*(?:\.\d+)?\s*%?\s*")
+# Clause punctuation: a word holding it is a piece of a sentence, not a table cell.
+_CLAUSE = re.compile(r"[，。；]")
 
 
-def _unruled_tables(page, ruled: list[tuple[float, float, float, float]]) -> list[_Table]:  # type: ignore[no-untyped-def]
+def _unruled_tables(page, words: list[_Word], ruled: list[tuple[float, float, float, float]]) -> list[_Table]:  # type: ignore[no-untyped-def]
     """Tables drawn without rules: lines of several words whose numbers line up in columns.
 
-    PyMuPDF's text strategy joins a left-aligned label to the right-aligned number after it, so the column
-    and row boundaries are taken from the gaps between the words and handed to find_tables as explicit lines.
-    A block counts as a table with three lines or more, three columns or more, and numbers in a third of
-    its words; ordinary paragraphs (one word per line in Chinese, or words without numbers) never qualify.
+    The words are the page's own (as `page.get_text("words")` cuts them), their columns and rows are taken from
+    the gaps between them. A block counts as a table with three lines or more, three columns or more, and
+    numbers in a third of its words; ordinary paragraphs (one word per line in Chinese, or words without
+    numbers) never qualify.
     """
-    words = [w for w in page.get_text("words") if w[4].strip()]
+    words = [w for w in words if w[4].strip()]
     rows: list[list[tuple]] = []
     for w in sorted(words, key=lambda w: ((w[1] + w[3]) / 2, w[0])):
         cy = (w[1] + w[3]) / 2
@@ -676,6 +1350,16 @@ def _unruled_tables(page, ruled: list[tuple[float, float, float, float]]) -> lis
 
 
 def _columns_table(page, block: list[list[tuple]], data: list[list[tuple]], ruled) -> _Table | None:  # type: ignore[no-untyped-def]
+    words = [w for r in block for w in r]
+    # The table's box is its words' plus 2 points all round (see below): on top of a ruled table it is none.
+    box = (
+        min(w[0] for w in words) - 2,
+        min(w[1] for w in words) - 2,
+        max(w[2] for w in words) + 2,
+        max(w[3] for w in words) + 2,
+    )
+    if any(_overlap(box, b) for b in ruled):
+        return None
     spans = sorted((w[0], w[2]) for r in data for w in r)
     merged: list[list[float]] = []
     for x0, x1 in spans:
@@ -685,7 +1369,6 @@ def _columns_table(page, block: list[list[tuple]], data: list[list[tuple]], rule
             merged.append([x0, x1])
     if len(merged) < 3:
         return None
-    words = [w for r in block for w in r]
     if sum(1 for w in words if _NUMERIC_CELL.fullmatch(w[4])) < len(words) / 3:
         return None
     xs = [min(merged[0][0], min(w[0] for w in words)) - 2]
@@ -709,12 +1392,38 @@ def _columns_table(page, block: list[list[tuple]], data: list[list[tuple]], rule
     ys = [min(w[1] for w in words) - 2]
     ys += [(b + t) / 2 for b, t in zip(bottoms, tops[1:], strict=False)]
     ys.append(max(w[3] for w in words) + 2)
+    # Prose that wraps around numbers ("指标分值 2 分，评价得分 2 分。" line after line) can line its numbers up
+    # by chance; its column boundaries then cut through pieces of sentences, which a table's cells never are.
+    inner = xs[1:-1]
+    if any(_CLAUSE.search(w[4]) and any(w[0] < x < w[2] for x in inner) for w in words):
+        return None
     bbox = (xs[0], ys[0], xs[-1], ys[-1])
     if any(_overlap(bbox, b) for b in ruled):
         return None
+    return _explicit_table(page, xs, ys)
+
+
+# find_tables merges explicit lines closer than its snap tolerance (3 points) into one.
+_SNAP = 3.0
+
+
+def _explicit_table(page, xs: list[float], ys: list[float]) -> _Table | None:  # type: ignore[no-untyped-def]
+    """The table find_tables makes from explicit column and row boundaries: every grid rectangle is a cell.
+
+    Built directly when the boundaries are sorted, apart and on the page, as find_tables then returns exactly
+    that grid (and would read the page's text and drawings again to do it); otherwise find_tables decides."""
+    rect = page.rect
+    apart = all(b - a > _SNAP for a, b in pairwise(xs)) and all(b - a > _SNAP for a, b in pairwise(ys))
+    if apart and rect.x0 <= xs[0] and xs[-1] <= rect.x1 and rect.y0 <= ys[0] and ys[-1] <= rect.y1:
+        cells = [[(x0, y0, x1, y1) for x0, x1 in pairwise(xs)] for y0, y1 in pairwise(ys)]
+        return _Table((xs[0], ys[0], xs[-1], ys[-1]), cells)  # type: ignore[arg-type]
     try:
         found = page.find_tables(
-            vertical_strategy="explicit", vertical_lines=xs, horizontal_strategy="explicit", horizontal_lines=ys
+            vertical_strategy="explicit",
+            vertical_lines=xs,
+            horizontal_strategy="explicit",
+            horizontal_lines=ys,
+            use_layout=False,
         )
     except Exception:
         return None
@@ -729,21 +1438,33 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _inside(ch: _Char, box: tuple[float, float, float, float]) -> bool:
-    return box[0] <= ch.cx <= box[2] and box[1] <= ch.cy <= box[3]
-
-
 def _layout_page(chars: list[_Char], tables: list[_Table], *, ocr: bool = False) -> _Page:
     """Paragraphs and tables of a page in reading order (top to bottom)."""
     table_chars: list[list[_Char]] = [[] for _ in tables]
     free: list[_Char] = []
-    for ch in chars:
-        for i, tab in enumerate(tables):
-            if _inside(ch, tab.bbox):
-                table_chars[i].append(ch)
-                break
-        else:
-            free.append(ch)
+    if len(tables) == 1:
+        (x0, y0, x1, y1), into = tables[0].bbox, table_chars[0]
+        for ch in chars:
+            if x0 <= ch.cx <= x1 and y0 <= ch.cy <= y1:
+                into.append(ch)
+            else:
+                free.append(ch)
+    elif tables:
+        boxes = [(t.bbox, table_chars[i]) for i, t in enumerate(tables)]
+        top, bottom = min(t.bbox[1] for t in tables), max(t.bbox[3] for t in tables)
+        for ch in chars:
+            cx, cy = ch.cx, ch.cy
+            if cy < top or cy > bottom:
+                free.append(ch)
+                continue
+            for (x0, y0, x1, y1), into in boxes:
+                if x0 <= cx <= x1 and y0 <= cy <= y1:
+                    into.append(ch)
+                    break
+            else:
+                free.append(ch)
+    else:
+        free = chars
     items: list[tuple[float, float, tuple[str, object], list[_Line] | None]] = []
     for tab, tchars in zip(tables, table_chars, strict=True):
         items.append((tab.bbox[1], tab.bbox[0], ("t", _table_rows(tab, tchars)), None))
@@ -767,32 +1488,123 @@ def _table_rows(tab: _Table, chars: list[_Char]) -> Rows:
     """Rebuild every cell's text from the characters inside its box (not `table.extract()`,
     which can mis-order a number's characters when the digits and the point use different fonts)."""
     boxes = [(r, c, box) for r, row in enumerate(tab.cells) for c, box in enumerate(row) if box is not None]
+    locator = _cell_locator(boxes)
+    locate, memo = locator if locator is not None else (None, [0.0, 0.0, 0.0, 0.0, None])
     per_cell: dict[tuple[int, int], list[_Char]] = {}
+    key, bucket = None, []
     for ch in chars:
-        best = None
-        best_distance = float("inf")
-        for r, c, box in boxes:
-            # Distance from the char's centre to the box: 0 inside. A char the finder left out of
-            # every cell (a rule drawn through it, a cell cut short) goes to the nearest one
-            # rather than being lost.
-            dx = max(box[0] - ch.cx, 0.0, ch.cx - box[2])
-            dy = max(box[1] - ch.cy, 0.0, ch.cy - box[3])
-            distance = dx * dx + dy * dy
-            if distance < best_distance:
-                best, best_distance = (r, c), distance
-                if distance == 0.0:
-                    break
-        if best is not None:
-            per_cell.setdefault(best, []).append(ch)
+        x, y = ch.cx, ch.cy
+        # Most chars fall in the elementary rectangle of the one before: no lookup for them.
+        if memo[0] < x < memo[1] and memo[2] < y < memo[3]:
+            best = memo[4]
+        else:
+            best = locate(x, y) if locate is not None else None
+        if best is None:
+            best = _nearest_cell(boxes, x, y)
+        if best is None:
+            continue
+        if best != key:
+            key = best
+            bucket = per_cell.setdefault(best, [])
+        bucket.append(ch)
 
     # A position find_tables gives no box is covered by a merged cell.
     def text(r: int, c: int) -> str:
-        return _cell_text(ln.text for ln in _visual_lines(per_cell.get((r, c), [])))
+        mine = per_cell.get((r, c))
+        if not mine:
+            return ""
+        if len(set(map(_LINE, mine))) == 1:
+            # One MuPDF line makes one visual line: what _visual_lines and _cell_text would make of it, directly.
+            ordered = sorted(mine, key=_X0)
+            text = "".join(map(_C, ordered))
+            if len(text) != len(ordered) or _REPEAT.search(text):
+                text = "".join(map(_C, _dedupe(ordered)))
+            return text.replace("\t", " ").strip()
+        return _cell_text(ln.text for ln in _visual_lines(mine))
 
     return [
         [("", True) if box is None else (text(r, c), False) for c, box in enumerate(row)]
         for r, row in enumerate(tab.cells)
     ]
+
+
+def _nearest_cell(boxes: list[tuple[int, int, tuple[float, ...]]], x: float, y: float) -> tuple[int, int] | None:
+    """The first box holding the point, else the nearest one: a char the finder left out of every cell (a rule
+    drawn through it, a cell cut short) goes to the nearest cell rather than being lost."""
+    best = None
+    best_distance = float("inf")
+    for r, c, box in boxes:
+        dx = max(box[0] - x, 0.0, x - box[2])
+        dy = max(box[1] - y, 0.0, y - box[3])
+        distance = dx * dx + dy * dy
+        if distance < best_distance:
+            best, best_distance = (r, c), distance
+            if distance == 0.0:
+                break
+    return best
+
+
+# Above this many elementary rectangles (boxes whose edges do not line up) the lookup table is not worth building.
+_LOCATOR_LIMIT = 250_000
+
+
+def _cell_locator(boxes: list[tuple[int, int, tuple[float, ...]]]):  # type: ignore[no-untyped-def]
+    """A function giving the first box (in `boxes` order) that holds a point, or None when none does; with the
+    list it keeps the last elementary rectangle it placed a point strictly inside, and that point's answer in.
+
+    Cells come from a grid: the distinct box edges cut the table into elementary rectangles, each covered by
+    a few boxes, so a point is placed by bisecting the edges instead of trying every box. None when the
+    boxes do not make a grid worth indexing (then every char is placed by `_nearest_cell`)."""
+    xb = sorted({v for _, _, b in boxes for v in (b[0], b[2])})
+    yb = sorted({v for _, _, b in boxes for v in (b[1], b[3])})
+    if any(b[0] >= b[2] or b[1] >= b[3] for _, _, b in boxes):
+        return None  # a box without area covers no elementary rectangle
+    area = 0
+    spans = []
+    for _, _, b in boxes:
+        i0, i1 = bisect.bisect_left(xb, b[0]), bisect.bisect_left(xb, b[2])
+        j0, j1 = bisect.bisect_left(yb, b[1]), bisect.bisect_left(yb, b[3])
+        spans.append((i0, i1, j0, j1))
+        area += (i1 - i0) * (j1 - j0)
+        if area > _LOCATOR_LIMIT:
+            return None
+    first: dict[tuple[int, int], int] = {}  # elementary rectangle -> first box covering it
+    for k, (i0, i1, j0, j1) in enumerate(spans):
+        for j in range(j0, j1):
+            for i in range(i0, i1):
+                first.setdefault((j, i), k)
+
+    last_x, last_y = len(xb) - 2, len(yb) - 2
+    where = [b[:2] for b in boxes]
+
+    # The last elementary rectangle a point fell strictly inside, and its answer: the next char of the cell
+    # mostly falls there too.
+    memo: list = [0.0, 0.0, 0.0, 0.0, None]
+
+    def locate(x: float, y: float) -> tuple[int, int] | None:
+        if memo[0] < x < memo[1] and memo[2] < y < memo[3]:
+            return memo[4]
+        i = bisect.bisect_right(xb, x) - 1
+        j = bisect.bisect_right(yb, y) - 1
+        if 0 <= i <= last_x and 0 <= j <= last_y and xb[i] < x < xb[i + 1] and yb[j] < y < yb[j + 1]:
+            k = first.get((j, i))  # strictly inside one elementary rectangle: the common case
+            memo[:] = xb[i], xb[i + 1], yb[j], yb[j + 1], None if k is None else where[k]
+            return memo[4]
+        # A point on an edge touches the rectangles on both sides: take the first box among all of them.
+        cols = range(max(bisect.bisect_left(xb, x) - 1, 0), min(bisect.bisect_right(xb, x), len(xb) - 1))
+        rows = range(max(bisect.bisect_left(yb, y) - 1, 0), min(bisect.bisect_right(yb, y), len(yb) - 1))
+        best = None
+        for j in rows:
+            if not yb[j] <= y <= yb[j + 1]:
+                continue
+            for i in cols:
+                if xb[i] <= x <= xb[i + 1]:
+                    k = first.get((j, i))
+                    if k is not None and (best is None or k < best):
+                        best = k
+        return None if best is None else boxes[best][:2]
+
+    return locate, memo
 
 
 @dataclass
@@ -807,7 +1619,11 @@ class _Line:
 
     @property
     def text(self) -> str:
-        return "".join(c.c for c in self.chars)
+        return "".join(map(_C, self.chars))
+
+
+_C, _X0, _Y0, _X1, _Y1, _SIZE, _LINE = (attrgetter(a) for a in ("c", "x0", "y0", "x1", "y1", "size", "line"))
+_FIRST_TWO = itemgetter(0, 1)
 
 
 def _visual_lines(chars: list[_Char]) -> list[_Line]:
@@ -818,15 +1634,27 @@ def _visual_lines(chars: list[_Char]) -> list[_Line]:
     together. A line is matched against its first fragment's extent, so it cannot grow into the
     next line down.
     """
-    frags = sorted(_fragments(chars), key=lambda cs: (min(c.y0 for c in cs), min(c.x0 for c in cs)))
+    frags = _fragments(chars)
+    if len(frags) == 1:  # one MuPDF line (most table cells): nothing to regroup
+        frag = frags[0]
+        fx0, fx1, fy0, fy1 = min(map(_X0, frag)), max(map(_X1, frag)), min(map(_Y0, frag)), max(map(_Y1, frag))
+        ln = _Line(list(frag), frag[0].base, _median(list(map(_SIZE, frag))), fx0, fx1, fy0, fy1)
+        if not ln.text.strip():
+            return []
+        ln.chars = _dedupe(sorted(ln.chars, key=_X0))
+        sizes = list(map(_SIZE, ln.chars))
+        ln.size = sizes[0] if min(sizes) == max(sizes) else _median([c.size for c in ln.chars if not c.c.isspace()])
+        return [ln]
+    spans = []
+    for frag in frags:
+        spans.append((min(map(_Y0, frag)), min(map(_X0, frag)), frag))
+    spans.sort(key=_FIRST_TWO)
     lines: list[_Line] = []
     anchors: list[tuple[float, float]] = []  # y extent of each line's first fragment
-    for frag in frags:
-        fy0 = min(c.y0 for c in frag)
-        fy1 = max(c.y1 for c in frag)
-        fx0 = min(c.x0 for c in frag)
-        fx1 = max(c.x1 for c in frag)
-        size = _median([c.size for c in frag])
+    for fy0, fx0, frag in spans:
+        fy1 = max(map(_Y1, frag))
+        fx1 = max(map(_X1, frag))
+        size = _median(list(map(_SIZE, frag)))
         target = None
         for i in range(len(lines) - 1, max(-1, len(lines) - 9), -1):
             ln, (ay0, ay1) = lines[i], anchors[i]
@@ -843,8 +1671,13 @@ def _visual_lines(chars: list[_Char]) -> list[_Line]:
             target.x0, target.x1 = min(target.x0, fx0), max(target.x1, fx1)
             target.y0, target.y1 = min(target.y0, fy0), max(target.y1, fy1)
     for ln in lines:
-        ln.chars = _dedupe(sorted(ln.chars, key=lambda c: c.x0))
-        ln.size = _median([c.size for c in ln.chars if not c.c.isspace()] or [ln.size])
+        ln.chars = _dedupe(sorted(ln.chars, key=_X0))
+        sizes = list(map(_SIZE, ln.chars))
+        if min(sizes) == max(sizes):
+            # One size (the rule): the median of the non-blank ones, or a line of blanks that is dropped below.
+            ln.size = sizes[0]
+        else:
+            ln.size = _median([c.size for c in ln.chars if not c.c.isspace()] or [ln.size])
     lines.sort(key=lambda ln: (ln.y0, ln.x0))
     return [ln for ln in lines if ln.text.strip()]
 
@@ -875,6 +1708,10 @@ def _stream_lines(chars: list[_Char]) -> list[_Line]:
 
 def _fragments(chars: list[_Char]) -> list[list[_Char]]:
     """Characters grouped by the MuPDF line they came from, in the order given."""
+    # Chars come in page order, where each line's are one run: cut the runs, unless a line comes back.
+    runs = [list(run) for _, run in groupby(chars, key=_LINE)]
+    if len({run[0].line for run in runs}) == len(runs):
+        return runs
     by_line: dict[int, list[_Char]] = {}
     for ch in chars:
         by_line.setdefault(ch.line, []).append(ch)
@@ -886,8 +1723,15 @@ def _median(values: list[float]) -> float:
     return ordered[len(ordered) // 2] if ordered else 10.0
 
 
+# A non-blank character twice in a row: the only place `_dedupe` can drop anything.
+_REPEAT = re.compile(r"(\S)\1")
+
+
 def _dedupe(chars: list[_Char]) -> list[_Char]:
     """Drop a character drawn twice at almost the same place (fake bold in Word-made PDFs)."""
+    text = "".join(map(_C, chars))
+    if len(text) == len(chars) and not _REPEAT.search(text):
+        return chars
     out: list[_Char] = []
     for ch in chars:
         if out:

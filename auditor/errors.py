@@ -30,3 +30,7 @@ class LLMError(ExtractionError):
     def __init__(self, reason: str, *, status: int | None = None, path: str | None = None) -> None:
         super().__init__(reason, path=path)
         self.status = status
+
+
+class OutputError(AuditorError):
+    """The results could not be written (folder not writable, a file in the way, disk full, folder in use)."""

@@ -83,6 +83,10 @@ class Table:
 Block = Para | Table
 
 
+class Paras(list[Para]):
+    """A Unit's paragraphs: a list that can keep what readers index once for the whole Unit."""
+
+
 def normalize(span: Span) -> Span:
     """The span as readers read it (simplified, ASCII digits, Arabic numerals), keeping the offset map."""
     return Span(*normal_text(span.text, span.offs))
@@ -178,7 +182,8 @@ def blocks(text: str, base: int = 0, grids: Sequence[Grid] = ()) -> list[Block]:
             joined = _join(pending)
             if joined.text.strip():
                 heading = joined.text.lstrip().startswith("#")
-                out.append(Para(joined.text, joined.offs, heading=heading))
+                for k, (i, j) in enumerate(_pieces(joined.text)):
+                    out.append(Para(joined.text[i:j], joined.offs[i:j], heading=heading and k == 0))
             pending.clear()
 
     for a, b in lines:
@@ -204,6 +209,29 @@ def blocks(text: str, base: int = 0, grids: Sequence[Grid] = ()) -> list[Block]:
             flush()
         pending.append(span)
     flush()
+    return out
+
+
+# Real paragraphs run to a few thousand characters; a longer one (a file with no line breaks) is read in
+# pieces cut at sentence ends, so that what a reader does per number within its paragraph stays bounded.
+MAX_PARA = 20_000
+_PIECE_ENDS = ("。！？；;!?", "，,、 ")
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """[start, end) of the pieces of a paragraph, each at most MAX_PARA characters, cut after a sentence end
+    (else after a comma, else anywhere)."""
+    out, a = [], 0
+    while len(text) - a > MAX_PARA:
+        b = a + MAX_PARA
+        for ends in _PIECE_ENDS:
+            cut = max(text.rfind(c, a + MAX_PARA // 2, b) for c in ends)
+            if cut >= 0:
+                b = cut + 1
+                break
+        out.append((a, b))
+        a = b
+    out.append((a, len(text)))
     return out
 
 

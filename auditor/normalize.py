@@ -72,6 +72,10 @@ def _fold(ch: str) -> str:
     return ch
 
 
+# Each of these characters folds to exactly one, so the fold is a translation that keeps every offset.
+_FOLD_TABLE = {c: _fold(chr(c)) for c in [*range(0xFF01, 0xFF5F), 0x3000]}
+
+
 @functools.cache
 def _t2s() -> Callable[[str], str]:
     import opencc
@@ -191,7 +195,7 @@ _BARE_WAN = re.compile(r"(?<=\d)万(?=[^\u4e00-\u9fff]|$|[的用已全为共])")
 def normalize(text: str, offs: list[int]) -> Text:
     """The normalised text of `text`, whose i-th character stands at document offset offs[i]."""
     text, offs = rewrite(text, offs, _GLOSS, "")
-    text, offs = _per_char(text, offs, _fold)
+    text = text.translate(_FOLD_TABLE)
     text, offs = _simplify(text, offs)
     for pattern, repl in _DEBRIS:
         text, offs = rewrite(text, offs, pattern, repl)

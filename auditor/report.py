@@ -1,13 +1,22 @@
-"""Writing flags.csv and reports.csv: UTF-8 with BOM, fixed columns, guarded against formula injection."""
+"""Writing the output folder: flags.csv, checks.csv and reports.csv (UTF-8 with BOM, fixed columns, guarded
+against formula injection), streamed report by report into partial files that replace the old results only
+when the run is complete."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
+import io
+import json
+import os
 import re
+from collections.abc import Iterable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from auditor.errors import OutputError
 from auditor.flags import CHECK_COLUMNS, FLAG_COLUMNS, Flag
 
 REPORT_COLUMNS = (
@@ -43,46 +52,209 @@ def safe_cell(value: Any) -> str:
     return s
 
 
-class CsvSink:
-    """Appends rows to flags.csv, checks.csv and reports.csv and flushes after each report, so a crash loses nothing."""
+NAMES = ("flags", "checks", "reports")
+_COLUMNS = {"flags": FLAG_COLUMNS, "checks": CHECK_COLUMNS, "reports": REPORT_COLUMNS}
+_LOCK = ".audit.lock"
+_RUNNING = ".audit-running.jsonl"  # files whose rows are in the partial CSVs, one JSON line each
+_DONE = ".audit-done.jsonl"  # the same for the finished CSVs, kept for --resume
 
-    def __init__(self, out_dir: Path) -> None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.flags_path = out_dir / "flags.csv"
-        self.checks_path = out_dir / "checks.csv"
-        self.reports_path = out_dir / "reports.csv"
-        self._files: list[IO[str]] = []
-        self._fw = self._open(self.flags_path, FLAG_COLUMNS)
-        self._cw = self._open(self.checks_path, CHECK_COLUMNS)
-        self._rw = self._open(self.reports_path, REPORT_COLUMNS)
-        self._flush()
 
-    def _open(self, path: Path, columns: tuple[str, ...]) -> Any:
-        fh = path.open("w", encoding="utf-8-sig", newline="")
-        self._files.append(fh)
-        writer = csv.writer(fh)
-        writer.writerow(columns)
-        return writer
+def final_path(out: Path, name: str) -> Path:
+    return out / f"{name}.csv"
 
-    def _flush(self) -> None:
-        for fh in self._files:
-            fh.flush()
 
-    def write(self, report_row: dict[str, Any], checks: list[Flag]) -> None:
-        """One report's rows: every check to checks.csv, the flagged ones to flags.csv, its summary to reports.csv."""
-        for f in checks:
-            self._cw.writerow([safe_cell(f.cell(c)) for c in CHECK_COLUMNS])
-            if f.flagged:
-                self._fw.writerow([safe_cell(f.cell(c)) for c in FLAG_COLUMNS])
-        self._rw.writerow([safe_cell(report_row.get(c, "")) for c in REPORT_COLUMNS])
-        self._flush()
+def partial_path(out: Path, name: str) -> Path:
+    # .csv last, so a half-finished run can still be opened in Excel.
+    return out / f"{name}.partial.csv"
+
+
+def output_reason(exc: OSError, where: Path) -> str:
+    """One line in Chinese for an error writing the output."""
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        return f"磁盘空间不足，无法写入 {where}"
+    if exc.errno == errno.EFBIG:
+        return f"文件超出大小限制，无法写入 {where}"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"没有写入权限：{where}"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return f"输出位置 {where} 不是目录（-o 应指定一个目录）"
+    return f"无法写入 {where}：{exc.strerror or type(exc).__name__}"
+
+
+def _lines(rows: Iterable[Sequence[Any]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    """The data rows of a CSV this module wrote; a row cut short by a kill or a full disk ends the reading."""
+    rows: list[list[str]] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            next(reader, None)
+            with contextlib.suppress(csv.Error):
+                rows.extend(reader)
+    except (OSError, UnicodeDecodeError):
+        return []
+    return rows
+
+
+class RunFolder:
+    """The output folder of one run: locked against a second run, rows appended to partial files report by
+    report (a kill leaves whole rows), and the finished CSVs put in place only by `finish`."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        self._fds: dict[str, int] = {}
+        self._committed: dict[str, int] = {}
+        self._lock_fd: int | None = None
+        try:
+            if self.out.exists() and not self.out.is_dir():
+                raise OutputError(f"输出位置 {self.out} 是一个文件，不是目录（-o 应指定一个目录）")
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._lock()
+        except OSError as exc:
+            raise OutputError(output_reason(exc, self.out)) from None
+
+    def _lock(self) -> None:
+        fd = os.open(self.out / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks on this platform: run unguarded
+            self._lock_fd = fd
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise OutputError(f"输出目录 {self.out} 正被另一次审核写入；请等它结束或换一个 -o 目录") from None
+        self._lock_fd = fd
+
+    def previous(self) -> dict[str, dict[str, str]]:
+        """What an earlier run into this folder recorded: file → its hash and settings. An unfinished run
+        (killed or stopped) is preferred to the last finished one."""
+        for name in (_RUNNING, _DONE):
+            path = self.out / name
+            if path.exists():
+                return _read_manifest(path)
+        return {}
+
+    def begin(self, keep: set[str] | None = None) -> None:
+        """Start the partial files, carrying over the rows and records of the files in `keep` (resume)."""
+        carried: dict[str, list[list[str]]] = {n: [] for n in NAMES}
+        records: dict[str, dict[str, str]] = {}
+        if keep:
+            running = (self.out / _RUNNING).exists()
+            records = {f: r for f, r in self.previous().items() if f in keep}
+            shown = {safe_cell(f) for f in records}  # the file column as written, guard included
+            for n in NAMES:
+                source = partial_path(self.out, n) if running else final_path(self.out, n)
+                carried[n] = [row for row in read_rows(source) if row and row[0] in shown]
+        try:
+            for n in NAMES:
+                tmp = self.out / f".{n}.partial.tmp"
+                tmp.write_bytes(b"\xef\xbb\xbf" + _lines([_COLUMNS[n], *carried[n]]))
+                os.replace(tmp, partial_path(self.out, n))
+            tmp = self.out / ".running.tmp"
+            tmp.write_bytes(b"".join(_record(r) for r in records.values()))
+            os.replace(tmp, self.out / _RUNNING)
+            for n in (*NAMES, "running"):
+                path = self.out / _RUNNING if n == "running" else partial_path(self.out, n)
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+                self._fds[n] = fd
+                self._committed[n] = os.fstat(fd).st_size
+        except OSError as exc:
+            raise OutputError(output_reason(exc, self.out)) from None
+
+    def write(self, record: dict[str, str], report_rows: list[dict[str, Any]], checks: list[Flag]) -> None:
+        """One file's rows, flushed to disk before its record: a file is either wholly in the results or not at all."""
+        chunks = {
+            "checks": _lines([f.cell(c) for c in CHECK_COLUMNS] for f in checks),
+            "flags": _lines([f.cell(c) for c in FLAG_COLUMNS] for f in checks if f.flagged),
+            "reports": _lines([row.get(c, "") for c in REPORT_COLUMNS] for row in report_rows),
+            "running": _record(record),
+        }
+        try:
+            for n, data in chunks.items():
+                if data:
+                    _write_all(self._fds[n], data)
+        except OSError as exc:
+            self._rollback()
+            raise OutputError(output_reason(exc, self.out) + "；此前写出的结果完好（*.partial.csv）") from None
+        for n in chunks:
+            self._committed[n] = os.fstat(self._fds[n]).st_size
+
+    def _rollback(self) -> None:
+        # A write that failed half way (disk full) would leave a torn row: cut back to the last whole file.
+        for n, fd in self._fds.items():
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, self._committed[n])
+
+    def finish(self, order: Sequence[str]) -> None:
+        """Put the finished CSVs in place, rows in the order of `order` (file names), and keep the record
+        for a later --resume."""
+        rank = {safe_cell(f): i for i, f in enumerate(order)}
+        self._close_files()
+        try:
+            for n in NAMES:
+                rows = read_rows(partial_path(self.out, n))
+                rows.sort(key=lambda r: rank.get(r[0], len(rank)) if r else len(rank))
+                tmp = self.out / f".{n}.csv.tmp"
+                tmp.write_bytes(b"\xef\xbb\xbf" + _lines([_COLUMNS[n], *rows]))
+                os.replace(tmp, final_path(self.out, n))
+            os.replace(self.out / _RUNNING, self.out / _DONE)
+            for n in NAMES:
+                partial_path(self.out, n).unlink(missing_ok=True)
+        except OSError as exc:
+            raise OutputError(output_reason(exc, self.out) + "；结果保留在 *.partial.csv 中") from None
+
+    def _close_files(self) -> None:
+        for fd in self._fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._fds.clear()
 
     def close(self) -> None:
-        for fh in self._files:
-            fh.close()
+        """Release the files and the lock; partial files stay for --resume."""
+        self._close_files()
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)
+            self._lock_fd = None
 
-    def __enter__(self) -> CsvSink:
+    def __enter__(self) -> RunFolder:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _record(record: dict[str, str]) -> bytes:
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _read_manifest(path: Path) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return out
+    for line in text.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a kill
+        if isinstance(rec, dict) and isinstance(rec.get("file"), str):
+            out[rec["file"]] = rec
+    return out

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 from auditor.documents import Document
@@ -29,6 +31,9 @@ class Unit:
     year: str
     start: int
     end: int
+    # The Unit's tables when split() found them (a file bundling thousands of reports would otherwise scan
+    # every table of the document for every Unit).
+    found_tables: tuple[Grid, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:
@@ -37,6 +42,8 @@ class Unit:
     @property
     def tables(self) -> list[Grid]:
         """The document's tables that stand in this Unit."""
+        if self.found_tables is not None:
+            return list(self.found_tables)
         return [g for g in self.doc.tables if self.start <= g.start < self.end]
 
     def page_of(self, offset: int) -> int | None:
@@ -62,12 +69,20 @@ def _cuts(text: str) -> list[int]:
         for starts in titles.values():
             if len(starts) >= 2:
                 cuts.update(starts)
-    return sorted(c for c in cuts if text[:c].strip())
+    # A cut counts once some text stands before it (not text[:c].strip() per cut: that rereads the file).
+    first = len(text) - len(text.lstrip())
+    return sorted(c for c in cuts if c > first)
 
 
 def _title(text: str) -> str:
-    lines = [ln.strip().strip("#*").strip() for ln in text.split("\n")]
-    lines = [ln for ln in lines if ln and "\t" not in ln]
+    lines = []
+    # Only the first lines can hold the title: read lines until twelve count, not the whole Unit.
+    for raw in _head_lines(text):
+        ln = raw.strip().strip("#*").strip()
+        if ln and "\t" not in ln:
+            lines.append(ln)
+            if len(lines) == 12:
+                break
     for ln in lines[:12]:
         if len(ln) <= 80 and _TITLE_WORDS.search(ln):
             return re.sub(r"\s+", " ", ln)
@@ -75,6 +90,15 @@ def _title(text: str) -> str:
         if not _ANNEX.match(ln) and len(ln) <= 80:
             return re.sub(r"\s+", " ", ln)
     return lines[0][:80] if lines else ""
+
+
+def _head_lines(text: str) -> Iterator[str]:
+    pos = 0
+    while pos <= len(text):
+        nl = text.find("\n", pos)
+        nl = len(text) if nl < 0 else nl
+        yield text[pos:nl]
+        pos = nl + 1
 
 
 def _fund(text: str, title: str) -> str:
@@ -89,6 +113,8 @@ def split(doc: Document) -> list[Unit]:
     """Cut a Document at 附件 headings and recurring report titles; a cover letter is a Unit too."""
     text = doc.text
     bounds = [0, *_cuts(text), len(text)]
+    order = sorted(range(len(doc.tables)), key=lambda k: doc.tables[k].start)
+    starts = [doc.tables[k].start for k in order]
     units: list[Unit] = []
     for a, b in pairwise(bounds):
         body = text[a:b]
@@ -100,11 +126,13 @@ def split(doc: Document) -> list[Unit]:
             title = f"{re.sub(r'[^附件0-9一二三四五六七八九十]', '', annex.group(0))}：{title}"
         fund = _fund(body, title)
         year_m = _YEAR.search(title) or _YEAR.search(body[:400])
-        units.append(Unit(doc, len(units), title, fund, year_m.group(1) if year_m else "", a, b))
+        # Kept in document order, as the Unit would list them from doc.tables.
+        own = tuple(doc.tables[k] for k in sorted(order[bisect_left(starts, a) : bisect_left(starts, b)]))
+        units.append(Unit(doc, len(units), title, fund, year_m.group(1) if year_m else "", a, b, own))
     titles = Counter(_norm_title(u.title) for u in units)
     out = []
     for u in units:
         if titles[_norm_title(u.title)] > 1 and u.fund:
-            u = Unit(u.doc, u.index, f"{u.title}（{u.fund}）", u.fund, u.year, u.start, u.end)
+            u = Unit(u.doc, u.index, f"{u.title}（{u.fund}）", u.fund, u.year, u.start, u.end, u.found_tables)
         out.append(u)
     return out

@@ -94,29 +94,35 @@ def _label(q: Quantity) -> str:
 def _funds(facts: Facts) -> Iterator[Flag]:
     """The same fund line restated with a different amount (e.g. 实际支出 in 一(二) vs 一(三))."""
     flows = [f for f in facts.fund_flows if f.source == "prose"]
-    for i, a in enumerate(flows):
-        for b in flows[i + 1 :]:
-            pairs = [_pair(a, b, f) for f in _FLOW_FIELDS]
-            if not any(p is not None and p[0].value == p[1].value for p in pairs):
-                continue  # nothing ties the two passages to one fund
-            for f in _FLOW_FIELDS:
-                pair = _pair(a, b, f)
-                if pair is None:
-                    continue
-                qa, qb = pair
-                same = qa.interval.intersects(qb.interval)
-                yield make_flag(
-                    "DUPLICATE",
-                    Severity.ERROR,
-                    f"“{qa.label}”先写为{qa.shown()}，后又写为{qb.shown()}"
-                    + ("，两处一致" if same else "（两处其余数字一致）"),
-                    qb,
-                    qa.text,
-                    str(qb.value - qa.value),
-                    [qb.evidence, qa.evidence],
-                    formula=f"{qa.shown()} = {qb.shown()}",
-                    ok=same,
-                )
+    # Two passages are tied to one fund when some line has the same label, unit and value in both: grouping by
+    # that key finds the tied pairs without comparing every pair of a long report.
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, flow in enumerate(flows):
+        for f in _FLOW_FIELDS:
+            q = getattr(flow, f)
+            if q is not None and _label(q):
+                groups.setdefault((f, _label(q), q.unit, q.value), []).append(i)
+    tied = sorted({(i, j) for members in groups.values() for k, i in enumerate(members) for j in members[k + 1 :]})
+    for i, j in tied:
+        a, b = flows[i], flows[j]
+        for f in _FLOW_FIELDS:
+            pair = _pair(a, b, f)
+            if pair is None:
+                continue
+            qa, qb = pair
+            same = qa.interval.intersects(qb.interval)
+            yield make_flag(
+                "DUPLICATE",
+                Severity.ERROR,
+                f"“{qa.label}”先写为{qa.shown()}，后又写为{qb.shown()}"
+                + ("，两处一致" if same else "（两处其余数字一致）"),
+                qb,
+                qa.text,
+                str(qb.value - qa.value),
+                [qb.evidence, qa.evidence],
+                formula=f"{qa.shown()} = {qb.shown()}",
+                ok=same,
+            )
 
 
 # A table's 全年预算数 is not the prose's 可用资金 (which adds the carryover): only like with like.

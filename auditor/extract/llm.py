@@ -263,11 +263,11 @@ class Prompt:
 
 
 def prompts_dir() -> Path:
-    """prompts/ next to the package in a checkout, or $AUDITOR_PROMPTS_DIR."""
+    """The prompts shipped inside the package (auditor/prompts), or $AUDITOR_PROMPTS_DIR."""
     env = os.environ.get("AUDITOR_PROMPTS_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "prompts"
+    return Path(__file__).resolve().parents[1] / "prompts"
 
 
 def load_prompt(name: str = DEFAULT_PROMPT, directory: Path | None = None) -> Prompt:

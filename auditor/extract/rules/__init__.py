@@ -14,7 +14,7 @@ from typing import Any
 from auditor import layout
 from auditor.extract import ExtractResult
 from auditor.facts import Facts
-from auditor.layout import Para, Table
+from auditor.layout import Para, Paras, Table
 from auditor.units import Unit
 
 
@@ -62,7 +62,7 @@ def context(unit: Unit) -> Context:
     blocks = layout.blocks(unit.text, unit.start, unit.tables)
     return Context(
         unit=unit,
-        paras=[b for b in blocks if isinstance(b, Para)],
+        paras=Paras(b for b in blocks if isinstance(b, Para)),
         tables=[b for b in blocks if isinstance(b, Table)],
     )
 

@@ -8,7 +8,11 @@ from auditor.extract.rules import Context, register
 from auditor.extract.rules.scan import (
     NUM,
     Num,
+    between,
     compatible,
+    ending_by,
+    folded,
+    last_of,
     named_elsewhere,
     number,
     numbers,
@@ -18,7 +22,6 @@ from auditor.extract.rules.scan import (
 )
 from auditor.facts import ChangeClaim, Facts
 from auditor.layout import Para
-from auditor.numbers import fold
 
 _CU = r"[^\d\s，,。；;较]{0,8}?"
 _DOWN = {"压减", "减少", "下降", "降低", "回落", "下滑", "缩减", "减"}
@@ -46,7 +49,7 @@ def prose_changes(ctx: Context) -> Facts:
     """Changes stated against last year in any order: this year's value, last year's, the amount, the percent."""
     out: list[ChangeClaim] = []
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         nums = numbers(p)
         for m in _COMPARE.finditer(text):
             claim = _comparison(ctx, p, text, nums, m)
@@ -54,7 +57,7 @@ def prose_changes(ctx: Context) -> Facts:
             if claim:
                 out.extend(_inherited(ctx, p, text, nums, m))
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         for m in _CHANGE_YEARS.finditer(text):
             if m.group("ua") != m.group("ub") or re.match(r"[年月日]", m.group("ua")):
                 continue
@@ -76,7 +79,7 @@ def _comparison(ctx: Context, p: Para, text: str, nums: list[Num], m: re.Match[s
     """The claims of one comparison: last year's value (比上年Y), the change amount and the percent after it,
     against this year's value stated just before (X，比上年…) or named elsewhere in the report."""
     end_of_sentence = sentence_end(text, m.end())
-    after = [n for n in nums if m.end() <= n.i < end_of_sentence]
+    after = between(nums, m.end(), end_of_sentence)
     pos = m.end()
     before = amount = pct = None
     verb = ""
@@ -110,7 +113,7 @@ def _comparison(ctx: Context, p: Para, text: str, nums: list[Num], m: re.Match[s
     if first is None:
         # only a percent (X万吨，较2023年下降P%): this year's value is the one just before, last year's is
         # looked for where the report states it
-        prev = [n for n in nums if n.k <= m.start()]
+        prev = ending_by(nums, m.start())
         if prev and prev[-1].unit and prev[-1].unit != "%" and re.fullmatch(r"[\s,]*", text[prev[-1].k : m.start()]):
             unit = prev[-1].unit
     this_year = _this_year(ctx, p, text, nums, m, unit, subject_between) if unit else None
@@ -155,7 +158,7 @@ def _this_year(
     the comparison names elsewhere (…支出决算数比上年减少A: the 支出决算 stated before)."""
     cursor = m.start()
     while True:
-        prev = [n for n in nums if n.k <= cursor]
+        prev = ending_by(nums, cursor)
         adjacent = prev and re.fullmatch(r"[\s,]*", text[_end(text, prev[-1]) : cursor])
         if not adjacent or not _CHANGED.search(prev[-1].label):
             break
@@ -193,15 +196,19 @@ def _last_year(ctx: Context, this_year: Num, marker: str) -> Num | None:
     with (2023年…总产量为33.18万吨) or 上年."""
     year = re.search(r"(?:19|20)\d\d", marker)
     # the year named as the figure's own time (2023年…为X), not as a comparison (比上年)
-    when = re.compile(r"(?<![比较与同和])(?:" + (year.group() + r"\s*年" if year else r"上年|去年|上一年") + ")")
+    that_year = year.group() + r"\s*年" if year else r"上年|去年|上一年"
+    when = re.compile(r"(?<![比较与同和])(?:" + that_year + ")")
 
     def in_that_year(n: Num) -> bool:
-        text = fold(n.span.text)
-        clause_start = max(text.rfind(c, 0, n.i) for c in ",，。；;") + 1
-        same = n.span is this_year.span and n.i == this_year.i
-        return not same and bool(when.search(text[clause_start : n.i]))
+        text = folded(n.span)
+        clause_start = last_of(text, ",，。；;", 0, n.i) + 1
+        return bool(when.search(text[clause_start : n.i]))
 
-    return named_elsewhere(ctx.paras, this_year.label, this_year.unit, accept=in_that_year)
+    def other(n: Num) -> bool:
+        return not (n.span is this_year.span and n.i == this_year.i)
+
+    # The figures of that year are indexed once per Unit, not tested again for every comparison.
+    return named_elsewhere(ctx.paras, this_year.label, this_year.unit, accept=other, among=(that_year, in_that_year))
 
 
 # A clause that changes without naming the comparison again: "…，其中：X费减少A万元，下降P%；Y费…".
@@ -223,8 +230,8 @@ def _inherited(ctx: Context, p: Para, text: str, nums: list[Num], m: re.Match[st
     for it in _ITEM_CHANGE.finditer(text, m.end(), end):
         if _COMPARE.search(it.group("subject")) or it.start() <= m.end() + 1:
             continue  # a comparison of its own, or the clause of this one
-        amount = next((n for n in nums if n.i == it.start("a")), None)
-        pct = next((n for n in nums if n.i == it.start("p")), None)
+        amount = next(iter(between(nums, it.start("a"), it.start("a") + 1)), None)
+        pct = next(iter(between(nums, it.start("p"), it.start("p") + 1)), None)
         if amount is None or pct is None:
             continue
         this_year = named_elsewhere(ctx.paras, it.group("subject"), amount.unit, near=p, before=it.start())

@@ -11,7 +11,9 @@ from auditor.extract.rules.scan import (
     MONEY,
     NUM,
     Num,
+    between,
     cell_quantity,
+    folded,
     numbers,
     quantity,
     sentences,
@@ -75,12 +77,22 @@ def _other_year(text: str, a: int, n: Num, year: str) -> bool:
 
 def para_flow(p: Para, year: str = "") -> dict[str, Quantity]:
     """The fund-flow fields one paragraph states; the parts of a 其中 list (up to its ；) are not."""
+    # The rate readers ask again for each rate of the paragraph: read it once.
+    memo = p.__dict__.setdefault("_flow", {})
+    key = (p.text, year)
+    if key not in memo:
+        memo.clear()
+        memo[key] = _para_flow(p, year)
+    return dict(memo[key])
+
+
+def _para_flow(p: Para, year: str) -> dict[str, Quantity]:
     found: dict[str, Quantity] = {}
-    text = fold(p.text)
+    text = folded(p)
     nums = numbers(p)
     for a, b in sentences(p):
-        for n in nums:
-            if not (a <= n.i < b) or _other_year(text, a, n, year):
+        for n in between(nums, a, b):
+            if _other_year(text, a, n, year):
                 continue
             k = text.rfind("其中", a, n.i)
             in_list = k >= 0 and not re.search(r"[；;]", text[k : n.i])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import NUM, UNIT, cell_quantity
+from auditor.extract.rules.scan import NUM, UNIT, cell_quantity, folded
 from auditor.facts import Evidence, Facts, Indicator, Quantity
 from auditor.layout import Para, Row, Span, Table
 from auditor.numbers import fold, parse
@@ -73,7 +73,7 @@ def _prose_comparisons(paras: list[Para]) -> list[Indicator]:
     """Sentences setting an achieved value against a threshold (X率为A%，大于B%): the text claims it beat it."""
     out: list[Indicator] = []
     for p in paras:
-        text = fold(p.text)
+        text = folded(p)
         for m in _COMPARE.finditer(text):
             ua, ub = m.group("ua") or "", m.group("ub") or ""
             if ua in {"年", "月", "日"} or ub in {"年", "月", "日"} or (ub and ua != ub):
@@ -276,7 +276,7 @@ def prose_targets(ctx: Context) -> Facts:
     """A target and the value achieved against it in one sentence (初筛调查完成率100%，实际完成107%)."""
     out: list[Indicator] = []
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         for m in _TARGET_ACTUAL.finditer(text):
             ut, ua = m.group("ut") or "", m.group("ua") or ""
             if not (ut == ua or (ut and ua and (ut.startswith(ua) or ua.startswith(ut)))):

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import MONEY, Num, numbers, quantity, scale, sentences
+from auditor.extract.rules.scan import MONEY, Num, between, folded, numbers, quantity, scale, sentences
 from auditor.facts import Facts, ProductClaim
-from auditor.numbers import fold
 
 # What a standard is per: 每人/每户/每生 … and the count units that count it.
 _PER = {
@@ -32,10 +31,10 @@ def prose_products(ctx: Context) -> Facts:
     """Count × standard = amount in one sentence; 人均 X = a total ÷ the count the sentence names."""
     out: list[ProductClaim] = []
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         nums = numbers(p)
         for a, b in sentences(p):
-            sent = [n for n in nums if a <= n.i < b]
+            sent = between(nums, a, b)
             out.extend(_count_times_standard(text, sent))
         out.extend(_per_capita(text, nums))
     return Facts(products=out)

@@ -6,11 +6,10 @@ import re
 from decimal import Decimal
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import NUM, number
+from auditor.extract.rules.scan import NUM, folded, number
 from auditor.extract.rules.scores import ProseNode, prose_items
 from auditor.facts import Claim, Evidence, Facts, GradeBand, Rating
 from auditor.layout import Para
-from auditor.numbers import fold
 
 _GRADE_WORDS = "优秀|优|良好|良|中等|中|合格|及格|差|不合格"
 _RATING = re.compile(
@@ -34,7 +33,7 @@ _CLAIM = re.compile(r"未偏离|无偏离|没有偏离|圆满完成|全面完成
 def _ratings(paras: list[Para], nodes: list[ProseNode]) -> list[Rating]:
     bands: list[GradeBand] = []
     for p in paras:
-        text = fold(p.text)
+        text = folded(p)
         for m in _BAND.finditer(text):
             lo, hi = Decimal(m.group(1)), Decimal(m.group(2))
             bands.append(GradeBand(grade=m.group(3), low=lo, high=hi, low_inclusive=True, high_inclusive=hi >= 100))
@@ -48,7 +47,7 @@ def _ratings(paras: list[Para], nodes: list[ProseNode]) -> list[Rating]:
             )
     out: list[Rating] = []
     for p in paras:
-        text = fold(p.text)
+        text = folded(p)
         for m in _RATING.finditer(text):
             sent_start = max((text.rfind(c, 0, m.start()) for c in "。；;"), default=-1) + 1
             context = text[sent_start : m.end(1)]
@@ -80,7 +79,7 @@ def _ratings(paras: list[Para], nodes: list[ProseNode]) -> list[Rating]:
     if not out:
         # A score given a grade word (得分X分…等级为Y) is the total, whatever the score is called.
         for p in paras:
-            text = fold(p.text)
+            text = folded(p)
             for m in _RATING_GRADED.finditer(text):
                 s0, e0 = p.doc_span(m.start(1), m.end(1))
                 gs, ge = p.doc_span(m.start(), m.end())
@@ -94,7 +93,7 @@ def _ratings(paras: list[Para], nodes: list[ProseNode]) -> list[Rating]:
 def _claims(paras: list[Para]) -> list[Claim]:
     out: list[Claim] = []
     for p in paras:
-        text = fold(p.text)
+        text = folded(p)
         for m in _CLAIM.finditer(text):
             ctx = text[max(0, m.start() - 12) : m.end() + 8]
             if re.search(r"未能|没有|尚未|不能|无法|[未不没]$", text[max(0, m.start() - 3) : m.start()]):

@@ -7,8 +7,11 @@ import re
 from auditor.extract.rules import Context, register
 from auditor.extract.rules.scan import (
     Num,
+    between,
     compatible,
+    folded,
     numbers,
+    per_unit,
     quantity,
     scale,
     sentence_end,
@@ -18,7 +21,6 @@ from auditor.extract.rules.scan import (
 )
 from auditor.facts import Facts, RatioClaim
 from auditor.layout import Para
-from auditor.numbers import fold
 
 # Labels that name the base of a rate (the target, the population, the income).
 _DENOM = re.compile(r"常住人口|户籍人口|目标|任务|计划|应参保|总收入|收入")
@@ -26,6 +28,10 @@ _DENOM = re.compile(r"常住人口|户籍人口|目标|任务|计划|应参保|�
 
 def _named_amount(paras: list[Para], name: str, unit: str) -> Num | None:
     """The one number in the Unit whose label ends with `name` (a share 占X的 names its base that way)."""
+    return per_unit(paras, _find_named_amount, name, unit)  # type: ignore[no-any-return]
+
+
+def _find_named_amount(paras: list[Para], name: str, unit: str) -> Num | None:
     hits = [n for p in paras for n in numbers(p) if n.unit == unit and n.label.endswith(name)]
     values = {n.value for n in hits}
     return hits[0] if len(values) == 1 else None
@@ -37,12 +43,14 @@ def _named_total(paras: list[Para], name: str, part: Num) -> Num | None:
     m = re.fullmatch(r"(.{2,10}?)(?:总额|总计|合计|总数|总量)", name)
     if m is None:
         return None
-    stem = subject_key(m.group(1))
-    hits = [
-        n for p in paras for n in numbers(p) if compatible(n.unit, part.unit) and stem and stem in subject_key(n.label)
-    ]
-    best = max(hits, key=lambda n: n.value * scale(n.unit), default=None)
+    best = per_unit(paras, _largest_named, subject_key(m.group(1)), part.unit)
     return best if best is not None and best.value * scale(best.unit) > part.value * scale(part.unit) else None
+
+
+def _largest_named(paras: list[Para], stem: str, unit: str) -> Num | None:
+    """The largest amount in a unit of `unit`'s measure whose label carries `stem`."""
+    hits = [n for p in paras for n in numbers(p) if compatible(n.unit, unit) and stem and stem in subject_key(n.label)]
+    return max(hits, key=lambda n: n.value * scale(n.unit), default=None)
 
 
 def _by_stem(label: str, before: list[Num]) -> tuple[Num, Num] | None:
@@ -76,10 +84,10 @@ def prose_ratios(ctx: Context) -> Facts:
     paras = ctx.paras
     out: list[RatioClaim] = []
     for p in paras:
-        text = fold(p.text)
+        text = folded(p)
         nums = numbers(p)
         for a, b in sentences(p):
-            sent = [n for n in nums if a <= n.i < b]
+            sent = between(nums, a, b)
             for idx, n in enumerate(sent):
                 if re.match(r"\s*(?:以上|以下|左右|以内|及以上|[—\-~～至到]\s*\d)", text[n.k : n.k + 4]):
                     continue  # a threshold (占比达到X%以上) or a range (80%—100%), not a computed ratio
@@ -108,16 +116,7 @@ def prose_ratios(ctx: Context) -> Facts:
                 bad = [x for x in before if re.search(r"不合格|不达标|未达标|未通过", x.label)]
                 if re.search(r"(?:合格|达标|通过)率$", n.label) and len(bad) == 1:
                     stem = re.sub(r"(?:合格|达标|通过)率$", "", n.label)[-2:]
-                    pool = [
-                        m
-                        for q in paras
-                        for m in numbers(q)
-                        if m.unit == bad[0].unit
-                        and stem
-                        and stem in m.label
-                        and "不" not in m.label
-                        and not re.search(r"较|目标|任务", m.label)
-                    ]
+                    pool = per_unit(paras, _passed, bad[0].unit, stem)
                     if len({m.value for m in pool}) == 1:
                         out.append(_claim(n, [bad[0]], [pool[0]], complement=True))
                         continue
@@ -186,10 +185,10 @@ def named_rates(ctx: Context) -> Facts:
     ratios: list[RatioClaim] = []
     flows: list[FundFlow] = []
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         nums = numbers(p)
         for a, b in sentences(p):
-            sent = [n for n in nums if a <= n.i < b]
+            sent = between(nums, a, b)
             for idx, n in enumerate(sent):
                 if n.unit != "%" or re.match(
                     r"\s*(?:以上|以下|左右|以内|及以上|[—\-~～至到]\s*\d)", text[n.k : n.k + 4]
@@ -287,16 +286,34 @@ def named_rates(ctx: Context) -> Facts:
     return Facts(ratios=ratios, fund_flows=flows)
 
 
+def _passed(paras: list[Para], unit: str, stem: str) -> list[Num]:
+    """The counts in `unit` whose label names `stem` without a negation or a target (合格 of 不合格)."""
+    return [
+        m
+        for q in paras
+        for m in numbers(q)
+        if m.unit == unit
+        and stem
+        and stem in m.label
+        and "不" not in m.label
+        and not re.search(r"较|目标|任务", m.label)
+    ]
+
+
 def _target_and_actual(paras: list[Para], word: str) -> tuple[Num, Num] | None:
     """The one target the report names (任务数为115户) and what its sentence says was done (实际完成264户), for
     a rate written apart from them (实际改造数超任务43%)."""
+    return per_unit(paras, _find_target_and_actual, word)  # type: ignore[no-any-return]
+
+
+def _find_target_and_actual(paras: list[Para], word: str) -> tuple[Num, Num] | None:
     targets = [
         n for p in paras for n in numbers(p) if n.unit and n.unit != "%" and word in n.label and "实际" not in n.label
     ]
     if len({(t.value, t.unit) for t in targets}) != 1:
         return None
     target = targets[0]
-    text = fold(target.span.text)
+    text = folded(target.span)
     start, end = sentence_start(text, target.i), sentence_end(text, target.k)
     done = [
         n

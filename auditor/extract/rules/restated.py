@@ -4,12 +4,15 @@ the body, the summary and the detail), which must be the same number."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from auditor.extract.rules import Context, register
 from auditor.extract.rules.scan import (
     Num,
+    between,
     compatible,
     family,
+    folded,
     numbers,
     quantity,
     sentence_end,
@@ -17,7 +20,6 @@ from auditor.extract.rules.scan import (
     subject_key,
 )
 from auditor.facts import Facts, Restatement
-from auditor.numbers import fold
 
 # Names too general to say which amount they are (资金, 补助 …): a figure under such a name is not matched.
 _GENERIC = re.compile(
@@ -33,12 +35,12 @@ _YEAR = re.compile(r"(?:19|20)\d\d\s*年|上年|去年|上一年|本年|当年")
 @register("restated.prose")
 def prose_restatements(ctx: Context) -> Facts:
     """The same named figure in two sentences of the text: the later one restates the earlier."""
-    seen: dict[tuple[str, str], list[tuple[Num, frozenset[str]]]] = {}
+    seen: dict[tuple[str, str], _Seen] = {}
     # keys by their last four characters: a name nested in another ends the same way
     tails: dict[tuple[str, str], set[str]] = {}
     out: list[Restatement] = []
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         for n in numbers(p):
             if not n.unit or n.unit == "%":
                 continue
@@ -51,29 +53,72 @@ def prose_restatements(ctx: Context) -> Facts:
                 continue  # inside parentheses: an aside, often another scope
             years = frozenset(re.sub(r"\s", "", y) for y in _YEAR.findall(text[start : n.i]))
             measure = family(n.unit)
-            earlier = seen.setdefault((key, measure), [])
+            earlier = seen.setdefault((key, measure), _Seen())
             # the same figure under a longer name (现已追回… for 追回…): one figure told twice
             bucket = tails.setdefault((key[-4:], measure), set())
-            alike = [x for k in bucket if k != key and _nested(k, key) for x in seen[(k, measure)]]
+            first = earlier.restated(text, n, years, _specific(key, n.unit))
+            if first is None:
+                alike = (seen[(k, measure)].by_value.get(n.value, []) for k in bucket if k != key and _nested(k, key))
+                first = next((x for xs in alike for _, x, _ in xs if not _told_again(text, x, n)), None)
             bucket.add(key)
-            for first, first_years in earlier + [x for x in alike if x[0].value == n.value]:
-                if (first_years != years and first.value != n.value) or (
-                    first.span is n.span and _same_sentence(text, first, n)
-                ):
-                    continue  # other years are other figures, unless the figure is simply told again
-                if first.value != n.value and not (_specific(key, n.unit) and _slip(first.text, n.text)):
-                    continue  # two different figures under one (short) name, not one figure miswritten
-                out.append(
-                    Restatement(
-                        label=f"“{key}”",
-                        first=quantity(n),
-                        second=quantity(first),
-                        where="prose",
-                    )
-                )
-                break
-            earlier.append((n, years))
+            if first is not None:
+                out.append(Restatement(label=f"“{key}”", first=quantity(n), second=quantity(first), where="prose"))
+            earlier.add(n, years)
     return Facts(restatements=out + _by_document(ctx))
+
+
+class _Seen:
+    """The figures seen under one name, found by value and by their digits rather than by a pass over all."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.by_value: dict[Decimal, list[tuple[int, Num, frozenset[str]]]] = {}
+        self.by_digits: dict[str, list[tuple[int, Num, frozenset[str]]]] = {}
+
+    def add(self, n: Num, years: frozenset[str]) -> None:
+        entry = (self.count, n, years)
+        self.count += 1
+        self.by_value.setdefault(n.value, []).append(entry)
+        self.by_digits.setdefault(_digits(n.text), []).append(entry)
+
+    def restated(self, text: str, n: Num, years: frozenset[str], specific: bool) -> Num | None:
+        """The earliest figure `n` restates: the same value told in another sentence, or (under a specific
+        name, in the same years) a slip of the pen away from it."""
+        best: tuple[int, Num] | None = None
+        for k, x, _ in self.by_value.get(n.value, []):
+            if not _told_again(text, x, n):
+                best = (k, x)
+                break
+        if specific:
+            for digits in _slips(_digits(n.text)):
+                for k, x, x_years in self.by_digits.get(digits, []):
+                    if best is not None and k >= best[0]:
+                        break
+                    if x.value == n.value or x_years != years or _told_again(text, x, n) or not _slip(x.text, n.text):
+                        continue
+                    best = (k, x)
+                    break
+        return best[1] if best is not None else None
+
+
+def _told_again(text: str, first: Num, n: Num) -> bool:
+    """Two figures of one sentence: a figure told twice there is not a restatement."""
+    return first.span is n.span and _same_sentence(text, first, n)
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"[^\d.]", "", number)
+
+
+def _slips(d: str) -> list[str]:
+    """Every writing a slip of the pen (`_slip`) away from the digits `d`: one digit changed, two swapped."""
+    places = [i for i, c in enumerate(d) if c != "."]
+    out = []
+    if len(places) >= 4:
+        out += [d[:i] + c + d[i + 1 :] for i in places for c in "0123456789" if c != d[i]]
+    if len(places) >= 3:
+        out += [d[:i] + d[i + 1] + d[i] + d[i + 2 :] for i in places if i + 1 < len(d) and d[i + 1] not in {".", d[i]}]
+    return out
 
 
 # A document cited by its number (〔2023〕41号, 【2023】41号文件), then what it allocated: 下达…N万元.
@@ -84,12 +129,12 @@ def _by_document(ctx: Context) -> list[Restatement]:
     """The amount a document allocated, cited twice: the same document cannot allocate two amounts."""
     cited: dict[str, list[Num]] = {}
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         nums = numbers(p)
         for m in _DOC.finditer(text):
             end = sentence_end(text, m.end())
             after = text[m.end() : end]
-            money = [n for n in nums if m.end() <= n.i < end and compatible(n.unit, "万元")]
+            money = [n for n in between(nums, m.end(), end) if compatible(n.unit, "万元")]
             if len(money) == 1 and "下达" in after and not _DOC.search(after):
                 cited.setdefault(re.sub(r"\s", "", m.group()), []).append(money[0])
     out = []

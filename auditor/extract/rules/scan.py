@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from auditor.facts import Evidence, Quantity, scale_of
 from auditor.layout import Span
@@ -43,15 +46,56 @@ def numbers(span: Span) -> list[Num]:
     """Every quantity of a span with the clause text before it as its label; dates and document numbers are not."""
     # Readers ask for the same paragraph's numbers many times (a name looked up across the Unit): scan it once.
     memo = span.__dict__.get("_numbers")
-    if memo is not None and memo[0] == span.text:
+    if memo is not None and memo[0] is span.text:
         return memo[1]
     out = _scan(span)
     span.__dict__["_numbers"] = (span.text, out)
     return out
 
 
+def folded(span: Span) -> str:
+    """The span's text with ASCII digits and punctuation (numbers.fold), computed once per span."""
+    memo = span.__dict__.get("_folded")
+    if memo is not None and memo[0] is span.text:
+        return memo[1]  # type: ignore[no-any-return]
+    out = fold(span.text)
+    span.__dict__["_folded"] = (span.text, out)
+    return out
+
+
+def between(nums: list[Num], a: int, b: int) -> list[Num]:
+    """The numbers (in order, as numbers() gives them) that start in [a, b), found by bisection."""
+    return nums[bisect_left(nums, a, key=_start) : bisect_left(nums, b, key=_start)]
+
+
+def ending_by(nums: list[Num], k: int, a: int = 0) -> list[Num]:
+    """The numbers (in order) that start at a or after and end, unit included, by k."""
+    return nums[bisect_left(nums, a, key=_start) : bisect_right(nums, k, key=_end)]
+
+
+def _start(n: Num) -> int:
+    return n.i
+
+
+def _end(n: Num) -> int:
+    return n.k
+
+
+def per_unit(paras: list, make: Callable[..., Any], *args: Hashable) -> Any:
+    """`make(paras, *args)` computed once per Unit's paragraph list: a look-up across the whole Unit that many
+    sentences make alike is not a pass over the Unit for each of them."""
+    memo = getattr(paras, "__dict__", None)
+    if memo is None:
+        return make(paras, *args)
+    cache = memo.setdefault("_per_unit", {})
+    key = (make, *args)
+    if key not in cache:
+        cache[key] = make(paras, *args)
+    return cache[key]
+
+
 def _scan(span: Span) -> list[Num]:
-    text = fold(span.text)
+    text = folded(span)
     out: list[Num] = []
     prev_end = 0
     for m in _NUM_UNIT.finditer(text):
@@ -68,7 +112,8 @@ def _scan(span: Span) -> list[Num]:
         if after[:1] in {"号", "〕", "]", "】"} or text[i - 1 : i] in {"〔", "[", "第"}:
             prev_end = m.end()
             continue
-        ls = max(prev_end, max((text.rfind(d, 0, i) + 1 for d in _CLAUSE_DELIM), default=0))
+        # The label cannot start before the previous number: search only from there.
+        ls = max(prev_end, max((text.rfind(d, prev_end, i) + 1 for d in _CLAUSE_DELIM), default=0))
         label = re.sub(r"(?:为|是|约|了|达到|共计)+$", "", text[ls:i].strip()).strip()
         out.append(Num(span, i, j, m.end() if unit else j, text[i:j], unit.replace("％", "%"), label, ls))
         prev_end = m.end()
@@ -145,14 +190,41 @@ def scale(unit: str) -> Decimal:
     return scale_of(unit)[1]
 
 
+# How far back or ahead a delimiter is looked for before the whole text is: sentences are shorter, so the
+# search for one delimiter that a paragraph never uses does not read the paragraph once per number.
+WINDOW = 2000
+
+
+def last_of(text: str, chars: str, a: int, i: int) -> int:
+    """max(text.rfind(c, a, i) for c in chars): the last of `chars` in text[a:i], -1 when none."""
+    lo = max(a, i - WINDOW)
+    k = max(text.rfind(c, lo, i) for c in chars)
+    if k >= 0 or lo == a:
+        return k
+    return max(text.rfind(c, a, lo) for c in chars)
+
+
+def first_of(text: str, chars: str, k: int) -> int:
+    """The first of `chars` in text[k:], -1 when none."""
+    hi = k + WINDOW
+    found = [e for e in (text.find(c, k, hi) for c in chars) if e >= 0]
+    if found:
+        return min(found)
+    if hi >= len(text):
+        return -1
+    found = [e for e in (text.find(c, hi) for c in chars) if e >= 0]
+    return min(found, default=-1)
+
+
 def sentence_start(text: str, i: int) -> int:
     """Where the sentence holding offset i starts (after 。 or ；)."""
-    return max(text.rfind(c, 0, i) for c in "。；;") + 1
+    return last_of(text, "。；;", 0, i) + 1
 
 
 def sentence_end(text: str, k: int) -> int:
     """Where the sentence running on from offset k ends (its 。 or ；, else the end of the text)."""
-    return min((e for e in (text.find(c, k) for c in "。；;") if e >= 0), default=len(text))
+    e = first_of(text, "。；;", k)
+    return len(text) if e < 0 else e
 
 
 MARKER = re.compile(
@@ -191,26 +263,107 @@ def subject_key(label: str) -> str:
 
 
 def named_elsewhere(
-    paras: list, subject: str, unit: str, near: object = None, before: int | None = None, accept: object = None
+    paras: list,
+    subject: str,
+    unit: str,
+    near: object = None,
+    before: int | None = None,
+    accept: object = None,
+    among: tuple[str, Callable[[Num], bool]] | None = None,
 ) -> Num | None:
     """The one quantity whose label names `subject` (see `_names`), in a unit of the same measure: looked for
     first in the paragraph `near` (before offset `before`), then in the whole Unit. None when none or several
-    values answer."""
+    values answer. `among` (a name and a test) restricts the quantities like `accept`, by an index kept per name."""
     key = subject_key(subject)
     if len(key) < 2:
         return None
     scopes = ([[near]] if near is not None else []) + [paras]
     for scope in scopes:
-        pool = [n for p in scope for n in numbers(p) if n.unit and n.unit != "%" and compatible(n.unit, unit)]
-        if scope is not paras and before is not None:
-            pool = [n for n in pool if n.k <= before]
-        if callable(accept):
-            pool = [n for n in pool if accept(n)]
+        index = _NameIndex.of(scope if scope is paras else near, among)
         for tier in range(4):
-            hits = [n for n in pool if _names(tier, key, n)]
-            if hits:
-                return hits[-1] if len({n.value * scale(n.unit) for n in hits}) == 1 else None
+            # The labels that can name the key are looked up, not every number of the Unit tried in turn.
+            found: tuple[tuple[int, int], Num] | None = None
+            value = None
+            for pos, n in index.candidates(tier, key):
+                if not compatible(n.unit, unit):
+                    continue
+                if scope is not paras and before is not None and n.k > before:
+                    continue
+                if (callable(accept) and not accept(n)) or not _names(tier, key, n):
+                    continue
+                v = n.value * scale(n.unit)
+                if found is None:
+                    value = v
+                elif v != value:
+                    return None  # several values answer
+                if found is None or pos > found[0]:
+                    found = (pos, n)
+            if found is not None:
+                return found[1]
     return None
+
+
+class _NameIndex:
+    """The quantities of some paragraphs (those with a unit other than %) by the key of their label."""
+
+    def __init__(self, paras: list, test: Callable[[Num], bool] | None = None) -> None:
+        self.by_key: dict[str, list[tuple[tuple[int, int], Num]]] = {}
+        self.by_bare: dict[str, list[tuple[tuple[int, int], Num]]] = {}
+        for pi, p in enumerate(paras):
+            for ni, n in enumerate(numbers(p)):
+                if n.unit and n.unit != "%" and (test is None or test(n)):
+                    k = subject_key(n.label)
+                    self.by_key.setdefault(k, []).append(((pi, ni), n))
+                    self.by_bare.setdefault(k.replace("支出", ""), []).append(((pi, ni), n))
+        self.keys = sorted(self.by_key)
+        self.reversed = sorted(k[::-1] for k in self.by_key)
+
+    @staticmethod
+    def of(scope: object, among: tuple[str, Callable[[Num], bool]] | None = None) -> _NameIndex:
+        """The index of a paragraph list or of one paragraph (of the quantities `among` names), built once and
+        kept with it."""
+        paras = scope if isinstance(scope, list) else [scope]
+        memo = getattr(scope, "__dict__", None)
+        if memo is None:
+            return _NameIndex(paras, among[1] if among else None)
+        name = "_name_index" + (among[0] if among else "")
+        token = (len(paras), id(numbers(paras[0])) if paras else 0)
+        cached = memo.get(name)
+        if cached is None or cached[0] != token:
+            cached = (token, _NameIndex(paras, among[1] if among else None))
+            memo[name] = cached
+        return cached[1]  # type: ignore[no-any-return]
+
+    def candidates(self, tier: int, key: str) -> list[tuple[tuple[int, int], Num]]:
+        """The quantities whose label may name `key` at this tier of `_names` (a superset, in no order)."""
+        if tier == 0:
+            return self.by_key.get(key, [])
+        if tier == 1:
+            bare = key.replace("支出", "")
+            return self.by_bare.get(bare, []) if len(bare) >= 4 else []
+        out: list[tuple[tuple[int, int], Num]] = []
+        if tier == 2:
+            # a label's key ending the subject's, or the subject's ending a longer label key
+            for size in range(4, len(key) + 1):
+                out.extend(self.by_key.get(key[-size:], []))
+            if len(key) >= 4:
+                for rk in _prefixed(self.reversed, key[::-1]):
+                    if len(rk) > len(key):
+                        out.extend(self.by_key[rk[::-1]])
+            return out
+        if len(key) >= 6:
+            for k in _prefixed(self.keys, key):
+                out.extend(self.by_key[k])
+        return out
+
+
+def _prefixed(ordered: list[str], prefix: str) -> list[str]:
+    """The strings of a sorted list that start with `prefix`."""
+    lo = bisect_left(ordered, prefix)
+    hi = lo
+    while hi < len(ordered) and ordered[hi].startswith(prefix):
+        hi += 1
+    return ordered[lo:hi]
 
 
 def _names(tier: int, key: str, n: Num) -> bool:
@@ -230,7 +383,7 @@ def _names(tier: int, key: str, n: Num) -> bool:
             return False
         if 2 * len(short) >= len(long_):
             return True
-        text = fold(n.span.text)
+        text = folded(n.span)
         sentence = re.sub(r"[“”\"'‘’\s]", "", text[sentence_start(text, n.i) : n.i])
         return long_ == key and key[:4] in sentence
     return len(key) >= 6 and k.startswith(key)

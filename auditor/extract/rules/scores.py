@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from auditor.extract.rules import Context, register
-from auditor.extract.rules.scan import MARKER, NUM, cell_quantity, number
+from auditor.extract.rules.scan import MARKER, NUM, cell_quantity, folded, number
 from auditor.extract.rules.scan import style as numbering_style
 from auditor.facts import Evidence, Facts, Quantity, ScoreNode, SumClaim
 from auditor.layout import Para, Table
@@ -45,7 +45,7 @@ class ProseNode:
 def _prose_nodes(paras: list[Para]) -> list[ProseNode]:
     out: list[ProseNode] = []
     for p in paras:
-        text = fold(p.text)
+        text = folded(p)
         matches = list(_NODE.finditer(text))
         for k, m in enumerate(matches):
             tail = text[m.end() : matches[k + 1].start() if k + 1 < len(matches) else len(text)]

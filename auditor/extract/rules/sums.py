@@ -14,9 +14,12 @@ from auditor.extract.rules.scan import (
     NUM,
     UNIT,
     Num,
+    between,
     cell_quantity,
     compatible,
+    ending_by,
     family,
+    folded,
     numbers,
     quantity,
     sentence_start,
@@ -112,16 +115,16 @@ def prose_sums(ctx: Context) -> Facts:
                 )
             )
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         nums = numbers(p)
         for m in re.finditer(r"共计|合计|总计|共", text):
             k = m.start()
-            after = [n for n in nums if n.i >= m.end() and n.i - m.end() <= 3 and n.unit and n.unit != "%"]
+            after = [n for n in between(nums, m.end(), m.end() + 4) if n.unit and n.unit != "%"]
             if not after:
                 continue
             total = after[0]
             sent_start = max(text.rfind("。", 0, k) + 1, 0)
-            parts = [n for n in nums if sent_start <= n.i and n.k <= k and n.unit == total.unit]
+            parts = [n for n in ending_by(nums, k, sent_start) if n.unit == total.unit]
             if parts and len(text[parts[-1].k : k].strip("，,、；; ")) > 0:
                 continue
             # last year's balance carried in is a part of what is available (上年结余X，共计Y)
@@ -181,7 +184,7 @@ def _lists(ctx: Context) -> Iterator[_List]:
     """Every list of parts in the Unit's prose, one per unit family of its total."""
     paras = ctx.paras
     for pi, p in enumerate(paras):
-        text = fold(p.text)
+        text = folded(p)
         nums = numbers(p)
         for m in _OPENER.finditer(text):
             if m.group().startswith("其中") and text[max(0, m.start() - 1) : m.start()] in {"(", "（"}:
@@ -207,7 +210,7 @@ def _lists(ctx: Context) -> Iterator[_List]:
                 semi = re.search(r"[；;:：]", text[m.end() : end])
                 end = m.end() + semi.start() if semi else end  # X km：右岸A km，左岸B km；— one clause
             totals = _totals(text, nums, m.start(), paras[pi - 1] if pi > 0 else None)
-            region = [n for n in nums if m.end() <= n.i < end]
+            region = between(nums, m.end(), end)
             if not totals:
                 yield from _by_role(text, nums, m, region)
             if bare_colon and totals and not any(compatible(n.unit, totals[0].unit) for n in region):
@@ -246,7 +249,7 @@ def _by_role(text: str, nums: list[Num], m: re.Match[str], region: list[Num]) ->
     if sent_start == 0 or len(intro) > 12 or any(sent_start <= n.i < m.start() for n in nums):
         return
     before = text.rfind("。", 0, sent_start - 1) + 1
-    totals = [n for n in nums if before <= n.i < sent_start and n.unit in MONEY and _role(n.label)]
+    totals = [n for n in between(nums, before, sent_start) if n.unit in MONEY and _role(n.label)]
     for total in totals:
         if sum(1 for t in totals if _role(t.label) == _role(total.label)) > 1:
             continue  # two totals of one role: which one the items make is not known
@@ -270,17 +273,17 @@ def _totals(text: str, nums: list[Num], k: int, prev: Para | None) -> list[Num]:
     last of each unit family among those the opener follows closely), or the last of the sentence before
     when the opener starts a sentence (X万元。其中：…)."""
     sent_start = text.rfind("。", 0, k) + 1
-    head = [n for n in nums if sent_start <= n.i and n.k <= k and _value(n)]
+    head = [n for n in ending_by(nums, k, sent_start) if _value(n)]
     if not head and not text[sent_start:k].strip(" ,:：") and sent_start > 0:
         # X万元。其中：… — the sentence before must hold one figure of the list's measure, or the total is unsure
         before = text.rfind("。", 0, sent_start - 1) + 1
-        head = [n for n in nums if before <= n.i and n.k < sent_start and _value(n)]
+        head = [n for n in ending_by(nums, sent_start - 1, before) if _value(n)]
         if head and len(text[head[-1].k : sent_start - 1].strip()) > 12:
             head = []
         if len([n for n in head if family(n.unit) == family(head[-1].unit)]) > 1:
             head = []
     elif not head and sent_start == 0 and prev is not None and not text[:k].strip(" ,:："):
-        ptext = fold(prev.text).rstrip()
+        ptext = folded(prev).rstrip()
         pnums = [n for n in numbers(prev) if _value(n)]
         if pnums and len(ptext[pnums[-1].k :].strip("。 ")) <= 12:
             return [pnums[-1]]
@@ -320,7 +323,7 @@ def _items_after(paras: list[Para], pi: int) -> list[Num]:
         if m is None or (kind is not None and style(m.group("m")) != kind):
             break
         kind = style(m.group("m"))
-        text = fold(q.text)
+        text = folded(q)
         first = next((n for n in numbers(q) if n.unit and n.unit != "%" and _depth(text, 0, n.i) == 0), None)
         if first is not None:
             out.append(first)
@@ -436,14 +439,14 @@ def named_items(ctx: Context) -> Facts:
     """A count followed by the names of the things it counts: as many names as the count says."""
     out: list[ItemCount] = []
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         nums = numbers(p)
         for m in _NAMES_OPENER.finditer(text):
             sent_start = text.rfind("。", 0, m.start()) + 1
-            counts = [n for n in nums if n.unit in _COUNT_UNITS and n.k <= m.start() and n.i >= sent_start]
+            counts = [n for n in ending_by(nums, m.start(), sent_start) if n.unit in _COUNT_UNITS]
             if not counts and not text[sent_start : m.start()].strip():
                 prev_start = text.rfind("。", 0, max(0, sent_start - 1)) + 1
-                counts = [n for n in nums if n.unit in _COUNT_UNITS and prev_start <= n.i < sent_start]
+                counts = [n for n in between(nums, prev_start, sent_start) if n.unit in _COUNT_UNITS]
             elif counts and len(text[counts[-1].k : m.start()]) > 16:
                 counts = []
             if not counts:
@@ -513,7 +516,7 @@ def increments(ctx: Context) -> Facts:
     """A figure raised by an amount to a new figure (在去年420元的基础上新增30元，达到450元): new = old + rise."""
     out: list[SumClaim] = []
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         nums = {n.i: n for n in numbers(p)}
         for m in [*_ON_TOP.finditer(text), *_OVER_PLAN.finditer(text)]:
             x, a, y = (nums.get(m.start(g)) for g in ("x", "a", "y"))
@@ -546,7 +549,7 @@ def sangong(ctx: Context) -> Facts:
     nums: dict[tuple[str, str], Num] = {}
     shares: dict[tuple[str, str], Num] = {}
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         pnums = numbers(p)
         for idx, n in enumerate(pnums):
             if n.unit not in MONEY:

@@ -10,12 +10,14 @@ aligned are left alone.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import combinations, pairwise
 
 from auditor.extract.rules import Context, register
+from auditor.extract.rules.scan import per_unit
 from auditor.extract.rules.sheet import RowInfo, Sheet, additive_unit, analyse
 from auditor.facts import (
     ChangeClaim,
@@ -50,8 +52,14 @@ def sheets(ctx: Context) -> list[Sheet]:
 
 def _caption(paras: list[Para], table: Table) -> list[Para]:
     """The paragraphs just above a table (its title and unit line)."""
-    before = [p for p in paras if p.end <= table.start and table.start - p.end < 120]
-    return before[-2:]
+    # Paragraphs come in document order: the two last ending before the table, not a pass over all of them.
+    ends = per_unit(paras, _ends)
+    k = bisect_right(ends, table.start)
+    return [p for p in paras[max(0, k - 2) : k] if table.start - p.end < 120]
+
+
+def _ends(paras: list[Para]) -> list[int]:
+    return [p.end for p in paras]
 
 
 def _truncated(ctx: Context, table: Table) -> bool:
@@ -268,6 +276,9 @@ def _borne_out(claims: list[SumClaim]) -> list[SumClaim]:
 # ----------------------------------------------------------------------------- cross-footing
 
 _TOTAL_COL = re.compile(r"合计|总计|小计|总额|共计|总数|总收入|总支出|金额")
+# Trying every column as the total of every run of columns costs the cube of the width: a sheet wider than
+# this is no report's table (the widest in the fixtures has 12 number columns) and is not cross-footed.
+_WIDEST = 30
 
 
 @register("tables.crossfoot")
@@ -276,6 +287,8 @@ def cross_footing(ctx: Context) -> Facts:
     out: list[SumClaim] = []
     for sheet in sheets(ctx):
         cols = [c for c in sheet.columns if c.additive]
+        if len(cols) > _WIDEST:
+            continue
         idx = [c.index for c in cols]
         rows = [r.index for r in sheet.data_rows if r.kind != "section"]
         chosen: list[tuple[int, list[int], list[SumClaim]]] = []
@@ -320,7 +333,7 @@ def row_sums(ctx: Context) -> Facts:
     for sheet in sheets(ctx):
         cols = [c.index for c in sheet.columns if c.additive]
         data = [r for r in sheet.data_rows if r.kind == "data" and not r.child]
-        if len(cols) < 3 or any(r.kind in ("total", "subtotal") for r in sheet.data_rows):
+        if not 3 <= len(cols) <= _WIDEST or any(r.kind in ("total", "subtotal") for r in sheet.data_rows):
             continue
         taken: set[int] = set()
         for i, r in enumerate(data):
@@ -788,16 +801,15 @@ def _row_name(label: str) -> str:
 @register("tables.restated")
 def restated(ctx: Context) -> Facts:
     """A figure of the text that names a table row: it must equal that row's cell (in the column the text points to)."""
-    from auditor.extract.rules.scan import numbers, quantity
+    from auditor.extract.rules.scan import folded, numbers, quantity
     from auditor.facts import Restatement
-    from auditor.numbers import fold
 
     out: list[Restatement] = []
     all_sheets = sheets(ctx)
     if not all_sheets:
         return Facts()
     for p in ctx.paras:
-        text = fold(p.text)
+        text = folded(p)
         for n in numbers(p):
             if not n.unit or n.unit == "%":
                 continue

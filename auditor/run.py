@@ -1,0 +1,138 @@
+"""A batch run: every report file under a path audited in worker processes, rows streamed to the output folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from auditor import __version__
+from auditor.audit import FileDone, FileTask, Found, UnitResult, audit_task, content_hash, discover, make_extractor
+from auditor.errors import ConfigError
+from auditor.extract import ExtractConfig
+from auditor.report import RunFolder
+from auditor.workers import Pool, default_jobs, preload
+
+# Seconds one file may take: the rules read a long report in seconds; a model reads it in minutes.
+RULES_TIMEOUT = 300.0
+MODEL_TIMEOUT = 1800.0
+FILE_MEMORY_MB = 2048
+
+
+@dataclass
+class BatchOptions:
+    """How the batch runs: worker processes, the limits of one file, and whether to resume."""
+
+    jobs: int = field(default_factory=default_jobs)
+    file_timeout: float | None = None
+    file_memory_mb: int = FILE_MEMORY_MB
+    resume: bool = False
+
+    def timeout_for(self, config: ExtractConfig) -> float:
+        if self.file_timeout is not None:
+            return self.file_timeout
+        return RULES_TIMEOUT if config.resolved() == "rules" else MODEL_TIMEOUT
+
+
+class Listener(Protocol):
+    """What a front end hears of the run: the file count first, then each file as it starts and ends."""
+
+    def total(self, files: int, resumed: int) -> None: ...
+
+    def start(self, name: str) -> None: ...
+
+    def done(self, name: str, units: list[UnitResult]) -> None: ...
+
+
+@dataclass
+class BatchResult:
+    found: Found
+    resumed: int = 0
+    audited: int = 0
+
+
+def settings_key(config: ExtractConfig) -> str:
+    """What decides a file's results besides its bytes; --resume reuses rows only when this matches."""
+    parts = {
+        "version": __version__,
+        "extractor": config.resolved(),
+        "model": config.model,
+        "base_url": config.base_url,
+        "mode": config.mode,
+        "max_tokens": config.max_tokens,
+        "chunk_chars": config.chunk_chars,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_batch(
+    path: Path,
+    out: Path,
+    config: ExtractConfig,
+    options: BatchOptions | None = None,
+    listener: Listener | None = None,
+) -> BatchResult:
+    """Audit every report under `path` into `out`; usage errors are raised before the folder is touched."""
+    options = options or BatchOptions()
+    found = discover(Path(path))
+    if not found.files:
+        raise ConfigError(f"{path} 中没有可审核的报告文件（PDF、Word、TXT、MD）")
+    make_extractor(config)  # a configuration that cannot work fails here, before the output is touched
+    settings = settings_key(config)
+    result = BatchResult(found)
+    with RunFolder(out) as folder:
+        keep: set[str] = set()
+        if options.resume:
+            keep = _unchanged(found, folder.previous(), settings)
+        folder.begin(keep)
+        result.resumed = len(keep)
+        if listener:
+            listener.total(len(found.files), len(keep))
+        tasks = [FileTask(i, str(p), name, config) for i, (p, name) in enumerate(found.files) if name not in keep]
+        paths = {t.index: t.path for t in tasks}
+        preload(["auditor.audit", "auditor.extract.rules", "auditor.checks", "pymupdf", "docx"])
+        pool = Pool(
+            audit_task,
+            jobs=min(options.jobs, max(1, len(tasks))),
+            timeout=options.timeout_for(config),
+            memory=options.file_memory_mb * 2**20,
+            on_start=(lambda t: listener.start(t.rel)) if listener else None,
+        )
+        for outcome in pool.map(tasks):
+            task: FileTask = outcome.task
+            if outcome.failure:
+                sha = _hash_or_empty(paths[task.index])
+                done = FileDone(task.index, task.rel, sha, [_failed(task, outcome.failure)])
+            else:
+                done = outcome.value
+            rows = [u.row() for u in done.units]
+            checks = [f for u in done.units for f in u.checks]
+            folder.write({"file": done.rel, "sha256": done.sha256, "settings": settings}, rows, checks)
+            result.audited += 1
+            if listener:
+                listener.done(done.rel, done.units)
+        folder.finish([name for _, name in found.files])
+    return result
+
+
+def _failed(task: FileTask, reason: str) -> UnitResult:
+    return UnitResult(task.rel, "", "failed", task.config.resolved(), 0.0, reason)
+
+
+def _hash_or_empty(path: str) -> str:
+    try:
+        return content_hash(path)
+    except OSError:
+        return ""
+
+
+def _unchanged(found: Found, previous: dict[str, dict[str, str]], settings: str) -> set[str]:
+    """Files an earlier run recorded with the same bytes and settings."""
+    keep = set()
+    for p, name in found.files:
+        rec = previous.get(name)
+        if rec and rec.get("settings") == settings and rec.get("sha256") and rec["sha256"] == _hash_or_empty(str(p)):
+            keep.add(name)
+    return keep
