@@ -8,7 +8,7 @@ import os
 import stat
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from auditor.extract import ExtractConfig, Extractor, ExtractResult
 from auditor.facts import Facts, count_values
 from auditor.flags import Flag, Severity
 from auditor.grounding import ground
+from auditor.report import safe_cell
 from auditor.units import Unit, split
 
 
@@ -170,7 +171,8 @@ def _table_notes(unit: Unit) -> list[str]:
     return notes
 
 
-def _failed(rel: str, reason: str, extractor: str) -> UnitResult:
+def failed_result(rel: str, reason: str, extractor: str) -> UnitResult:
+    """The one row of a file that could not be audited, its reason on one line."""
     return UnitResult(rel, "", "failed", extractor, 0.0, " ".join(reason.split()))
 
 
@@ -184,11 +186,6 @@ class Found:
     files: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
-    @property
-    def other_types(self) -> int:
-        """Skipped files that are simply not reports (another suffix), as opposed to ones that could not be read."""
-        return sum(reason.startswith(NOT_A_REPORT) for _, reason in self.skipped)
-
 
 NOT_A_REPORT = "不是报告文件"
 
@@ -198,12 +195,26 @@ def shown(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def discover(path: Path) -> Found:
-    """Every report file under `path` in a deterministic order; links to folders are not followed, and
-    links that loop or dangle, pipes, devices and unreadable folders are skipped with a reason."""
+def discover(path: Path, exclude: Path | None = None) -> Found:
+    """Every report file under `path` in a deterministic order, each under a name no other file shows; links to
+    folders are not followed, and links that loop or dangle, pipes, devices and unreadable folders are skipped
+    with a reason. The folder `exclude` (the run's own output) is left out."""
     found = Found()
     path = Path(path)
     base = path if path.is_dir() else path.parent
+    skip_dir = os.path.realpath(exclude) if exclude is not None else None
+    taken: set[str] = set()
+
+    def unique(name: str) -> str:
+        # Two names can show alike: bytes that are not UTF-8 both become U+FFFD, and the CSV's formula guard
+        # writes "=a.txt" as "'=a.txt". Rows, resume records and the summary need one name per file.
+        shown_as, k = name, 1
+        while safe_cell(shown_as) in taken:
+            k += 1
+            stem, dot, suffix = name.rpartition(".")
+            shown_as = f"{stem}（{k}）.{suffix}" if dot else f"{name}（{k}）"
+        taken.add(safe_cell(shown_as))
+        return shown_as
 
     def rel(p: str) -> str:
         return shown(Path(p).relative_to(base).as_posix()) if p != str(base) else shown(Path(p).name or p)
@@ -212,7 +223,7 @@ def discover(path: Path) -> Found:
         if stat.S_ISREG(mode):
             suffix = Path(p).suffix.lower()
             if suffix in SUFFIXES:
-                found.files.append((Path(p), rel(p)))
+                found.files.append((Path(p), unique(rel(p))))
             else:
                 found.skipped.append((rel(p), f"{NOT_A_REPORT}（后缀 {shown(suffix) or '无'}）"))
         elif stat.S_ISDIR(mode):
@@ -240,6 +251,8 @@ def discover(path: Path) -> Found:
                 add(p, st.st_mode)
                 return
         if stat.S_ISDIR(st.st_mode):
+            if skip_dir is not None and os.path.realpath(p) == skip_dir:
+                return
             try:
                 names = sorted(os.listdir(p))
             except OSError as exc:
@@ -268,27 +281,33 @@ def _os_reason(exc: OSError, *, link: bool = False) -> str:
 # --------------------------------------------------------------------------- one file, end to end
 
 
-def audit_file(path: Path, rel: str, config: ExtractConfig, extractor: Extractor | None = None) -> list[UnitResult]:
-    """Load, split, extract and check one file; a file that cannot be read gives one failed row with the reason."""
+def audit_file(
+    path: Path, rel: str, config: ExtractConfig, extractor: Extractor | None = None, pool: Executor | None = None
+) -> list[UnitResult]:
+    """Load, split, extract and check one file; a file that cannot be read gives one failed row with the reason.
+
+    With a model, the Units go to `pool` (shared by the files of one process) or to a pool of --concurrency threads."""
     extractor = extractor or _extractor(config)
     try:
         units = split(load(path))
     except AuditorError as exc:
-        return [_failed(rel, exc.reason, extractor.name)]
+        return [failed_result(rel, exc.reason, extractor.name)]
     except MemoryError:
         raise
     except Exception as exc:
-        return [_failed(rel, f"无法读取文件：{type(exc).__name__}", extractor.name)]
+        return [failed_result(rel, f"无法读取文件：{type(exc).__name__}", extractor.name)]
     if not units:
-        return [_failed(rel, "文件中没有可读的文字", extractor.name)]
+        return [failed_result(rel, "文件中没有可读的文字", extractor.name)]
     # Shown names carry U+FFFD only where the name's bytes were not UTF-8.
     note = ["文件名不是UTF-8编码，无法识别的字符显示为�"] if "\ufffd" in rel else []
     workers = max(1, config.concurrency) if extractor.name != "rules" else 1
     if workers == 1 or len(units) == 1:
         results = [_guarded(u, extractor, rel) for u in units]
+    elif pool is not None:
+        results = list(pool.map(lambda u: _guarded(u, extractor, rel), units))
     else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda u: _guarded(u, extractor, rel), units))
+        with ThreadPoolExecutor(max_workers=workers) as own:
+            results = list(own.map(lambda u: _guarded(u, extractor, rel), units))
     for r in results:
         if note:
             r.detail = "；".join([*note, r.detail] if r.detail else note)
@@ -301,7 +320,7 @@ def _guarded(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
     except MemoryError:
         raise
     except Exception as exc:
-        return _failed(rel, f"内部错误：{type(exc).__name__}: {exc}"[:200], extractor.name)
+        return failed_result(rel, f"内部错误：{type(exc).__name__}: {exc}"[:200], extractor.name)
 
 
 _EXTRACTORS: dict[str, Extractor] = {}
@@ -350,7 +369,7 @@ def audit_task(task: FileTask) -> FileDone:
     try:
         sha = content_hash(task.path)
     except OSError as exc:
-        return FileDone(task.index, task.rel, "", [_failed(task.rel, _os_reason(exc), task.config.resolved())])
+        return FileDone(task.index, task.rel, "", [failed_result(task.rel, _os_reason(exc), task.config.resolved())])
     units = audit_file(Path(task.path), task.rel, task.config)
     for u in units:
         u.facts = None
@@ -359,15 +378,27 @@ def audit_task(task: FileTask) -> FileDone:
 
 def iter_audit(path: Path, config: ExtractConfig | None = None) -> Iterator[UnitResult]:
     """Audit every report under `path` in this process, yielding Unit results in file order."""
-    config = config or ExtractConfig()
+    yield from _audit_found(discover(Path(path)), config or ExtractConfig())
+
+
+def _audit_found(found: Found, config: ExtractConfig) -> Iterator[UnitResult]:
     extractor = make_extractor(config)
-    for file, rel in discover(Path(path)).files:
-        yield from audit_file(file, rel, config, extractor)
+    files = found.files
+    if extractor.name == "rules" or config.concurrency <= 1:
+        for file, rel in files:
+            yield from audit_file(file, rel, config, extractor)
+        return
+    # A model's requests wait on the network: several files are read at once, and their Units share one pool of
+    # --concurrency threads, so requests stay at that many in flight whatever the files hold.
+    with ThreadPoolExecutor(config.concurrency) as units, ThreadPoolExecutor(config.concurrency) as readers:
+        futures = [readers.submit(audit_file, file, rel, config, extractor, units) for file, rel in files]
+        for fut in futures:
+            yield from fut.result()
 
 
 def audit_path(path: Path | str, config: ExtractConfig | None = None) -> AuditResult:
     """Audit a file or a directory in this process and return every Unit's Facts and Flags (the library entry point)."""
-    p = Path(path)
-    result = AuditResult(units=list(iter_audit(p, config)))
-    result.skipped = [name for name, _ in discover(p).skipped]
+    found = discover(Path(path))
+    result = AuditResult(units=list(_audit_found(found, config or ExtractConfig())))
+    result.skipped = [name for name, _ in found.skipped]
     return result

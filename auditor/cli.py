@@ -8,9 +8,11 @@ import signal
 import sys
 import threading
 import traceback
+import unicodedata
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,7 +23,7 @@ from auditor import __version__
 from auditor.audit import NOT_A_REPORT, Found, UnitResult
 from auditor.errors import AuditorError, OutputError
 from auditor.extract import ExtractConfig
-from auditor.flags import Flag, Severity
+from auditor.flags import Flag
 from auditor.run import FILE_MEMORY_MB, MODEL_TIMEOUT, RULES_TIMEOUT, BatchOptions, run_batch
 
 # Typer prints a few words of its own (usage line, panel titles, the help option) in English; the tool
@@ -94,19 +96,64 @@ class Mode(StrEnum):
     md_json = "md_json"
 
 
+class _OfFile(Protocol):
+    file: str
+
+
+_T = TypeVar("_T", bound=_OfFile)
 EXIT_OK, EXIT_FLAGS, EXIT_USAGE, EXIT_FAILED, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+@dataclass
+class _Line:
+    """What the summary and the exit code need of one report (the rest is on disk)."""
+
+    file: str
+    unit: str
+    status: str
+    errors: int
+    warnings: int
+    checked: int
+    detail: str
+
+    @classmethod
+    def of(cls, u: UnitResult) -> _Line:
+        return cls(u.file, u.unit, u.status, u.errors, u.warnings, u.checked, u.detail)
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> _Line:
+        """A reports.csv row a --resume kept: it counts in the summary and the exit code like a fresh one."""
+
+        def number(key: str) -> int:
+            return int(row.get(key) or 0) if (row.get(key) or "0").isdigit() else 0
+
+        return cls(
+            row.get("file", "").removeprefix("'"),
+            row.get("unit", ""),
+            row.get("status", ""),
+            number("errors"),
+            number("warnings"),
+            number("checked"),
+            row.get("detail", ""),
+        )
+
+
+def _plain(text: str) -> str:
+    """Text for the terminal: control characters (a newline or an escape sequence in a file name) become �,
+    and rich's markup brackets are escaped, so every summary line is one line and means what it says."""
+    return escape("".join("\ufffd" if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text))
 
 
 class _Front:
     """The progress bar and the lines a person reads while the batch runs; keeps only what the summary needs."""
 
-    def __init__(self, quiet: bool, keep_checks: bool = False) -> None:
+    def __init__(self, quiet: bool, keep_results: bool = False) -> None:
         self.quiet = quiet
-        self.keep_checks = keep_checks
-        self.units: list[UnitResult] = []
+        self.keep_results = keep_results
+        self.units: list[UnitResult] = []  # only with keep_results (audit eval scores every check row)
+        self.lines: list[_Line] = []
         self.files = 0
         self.resumed = 0
-        self.checked = 0
         self.in_hand: list[str] = []
         self.progress = Progress(
             TextColumn("[bold]审核"),
@@ -120,9 +167,11 @@ class _Front:
         )
         self.task = self.progress.add_task("查找文件…", total=None)
 
-    def total(self, files: int, resumed: int) -> None:
-        self.files, self.resumed = files, resumed
-        self.progress.update(self.task, total=files, completed=resumed, description="")
+    def total(self, files: int, resumed: list[dict[str, str]]) -> None:
+        self.files = files
+        self.resumed = len({r.get("file") for r in resumed})
+        self.lines.extend(_Line.from_row(r) for r in resumed)
+        self.progress.update(self.task, total=files, completed=self.resumed, description="")
 
     def start(self, name: str) -> None:
         self.in_hand.append(name)
@@ -131,7 +180,7 @@ class _Front:
     def _show(self) -> None:
         # The file in hand longest is the one a person wonders about; the others are counted.
         more = f" 等{len(self.in_hand)}个" if len(self.in_hand) > 1 else ""
-        self.progress.update(self.task, description=escape(self.in_hand[0]) + more if self.in_hand else "")
+        self.progress.update(self.task, description=_plain(self.in_hand[0]) + more if self.in_hand else "")
 
     def done(self, name: str, units: list[UnitResult]) -> None:
         if name in self.in_hand:
@@ -139,42 +188,53 @@ class _Front:
         self._show()
         self.progress.advance(self.task)
         for u in units:
-            self.checked += u.checked
-            if not self.keep_checks:
-                u.checks = [f for f in u.checks if f.flagged]  # the summary counts flags; the rest is on disk
-            self.units.append(u)
+            self.lines.append(_Line.of(u))
+            if self.keep_results:
+                self.units.append(u)
             if u.status == "failed" and not self.quiet and err.is_terminal:
-                self.progress.console.print(f"[red]无法审核[/red] {escape(name)}：{escape(u.detail)}")
+                self.progress.console.print(f"[red]无法审核[/red] {_plain(name)}：{_plain(u.detail)}")
+
+
+def _in_file_order(items: list[_T], found: Found) -> list[_T]:
+    """Results in the order of the files (workers finish in any order); a file's Units keep theirs."""
+    order = {name: i for i, (_, name) in enumerate(found.files)}
+    return sorted(items, key=lambda u: order.get(u.file, 0))
 
 
 def _summary(front: _Front, found: Found, out: Path) -> None:
-    units = front.units
-    count = {s: sum(u.status == s for u in units) for s in ("ok", "flagged", "unchecked", "failed")}
-    order = {name: i for i, (_, name) in enumerate(found.files)}
-    problems = sorted((u for u in units if u.status in ("flagged", "failed")), key=lambda u: order.get(u.file, 0))
+    lines = front.lines
+    count = {s: sum(u.status == s for u in lines) for s in ("ok", "flagged", "unchecked", "failed")}
+    problems = [u for u in _in_file_order(lines, found) if u.status in ("flagged", "failed")]
     if problems:
         err.print("[bold]需要查看的报告：[/bold]")
     for u in problems:
-        name = escape(u.file + (f" · {u.unit[:40]}" if u.unit else ""))
+        name = _plain(u.file + (f" · {u.unit[:40]}" if u.unit else ""))
         if u.status == "failed":
-            err.print(f"  [red]无法审核[/red] {name}：{escape(u.detail)}")
+            err.print(f"  [red]无法审核[/red] {name}：{_plain(u.detail)}")
         else:
             err.print(f"  [yellow]有问题[/yellow] {name}：{u.errors} 个错误，{u.warnings} 个警告")
     for name, reason in found.skipped:
         if not reason.startswith(NOT_A_REPORT):
-            err.print(f"  [dim]已跳过[/dim] {escape(name)}：{escape(reason)}")
-    n_err = sum(u.errors for u in units)
-    n_warn = sum(u.warnings for u in units)
-    resumed = f"（其中 {front.resumed} 个文件沿用上次结果，未列出）" if front.resumed else ""
+            err.print(f"  [dim]已跳过[/dim] {_plain(name)}：{_plain(reason)}")
+    resumed = f"（其中 {front.resumed} 个沿用上次结果）" if front.resumed else ""
     err.print(
-        f"{len(found.files)} 个文件{resumed}，{len(units)} 份报告：{count['flagged']} 份有问题"
-        f"（{n_err} 个错误，{n_warn} 个警告），{count['failed']} 份无法审核，{count['ok']} 份核对无误，"
-        f"{count['unchecked']} 份未能核对任何数字；跳过 {len(found.skipped)} 个其他文件。"
-        f"共核对 {front.checked} 处。"
+        f"{len(found.files)} 个文件{resumed}，{len(lines)} 份报告：{count['flagged']} 份有问题"
+        f"（{sum(u.errors for u in lines)} 个错误，{sum(u.warnings for u in lines)} 个警告），"
+        f"{count['failed']} 份无法审核，{count['ok']} 份核对无误，{count['unchecked']} 份未能核对任何数字；"
+        f"跳过 {len(found.skipped)} 个其他文件。共核对 {sum(u.checked for u in lines)} 处。"
     )
-    err.print(
-        f"结果：{escape(str(out / 'flags.csv'))}，{escape(str(out / 'checks.csv'))}，{escape(str(out / 'reports.csv'))}"
-    )
+    err.print("结果：" + "，".join(_plain(str(out / f"{n}.csv")) for n in ("flags", "checks", "reports")))
+
+
+def _exit_code(lines: list[_Line], fail_on: FailOn) -> int:
+    """3 when a file could not be audited, else 1 when a flag reaches --fail-on, else 0."""
+    if any(u.status == "failed" for u in lines):
+        return EXIT_FAILED
+    if fail_on == FailOn.error and any(u.errors for u in lines):
+        return EXIT_FLAGS
+    if fail_on == FailOn.warning and any(u.errors or u.warnings for u in lines):
+        return EXIT_FLAGS
+    return EXIT_OK
 
 
 def _batch(path: Path, out: Path, config: ExtractConfig, options: BatchOptions, front: _Front, debug: bool) -> Found:
@@ -190,14 +250,13 @@ def _batch(path: Path, out: Path, config: ExtractConfig, options: BatchOptions, 
         _fail(exc, debug, EXIT_USAGE)
     except KeyboardInterrupt:
         err.print(
-            f"[red]已中断。[/red]已完成的 {len(front.units)} 份报告在 {escape(str(out))} 的 *.partial.csv 中；"
+            f"[red]已中断。[/red]已完成的 {len(front.lines)} 份报告在 {_plain(str(out))} 的 *.partial.csv 中；"
             "加 --resume 重新运行可接着审核。"
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    raise AssertionError("unreachable")
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -230,14 +289,16 @@ def audit(
             "--jobs",
             min=1,
             max=256,
-            help="同时审核的文件数（工作进程数），默认为CPU核数（用模型时不少于--concurrency）",
+            help="同时审核的文件数（工作进程数），默认为CPU核数（用模型时为--concurrency）",
         ),
     ] = None,
     file_timeout: Annotated[
         float | None,
         typer.Option(min=1, help=f"单个文件的时间上限（秒），默认：规则{RULES_TIMEOUT:g}，模型{MODEL_TIMEOUT:g}"),
     ] = None,
-    file_memory: Annotated[int, typer.Option(min=64, help="单个文件的内存上限（MB）")] = FILE_MEMORY_MB,
+    file_memory: Annotated[
+        int, typer.Option(min=256, help="单个文件的内存上限（MB，工作进程的常驻内存，含约80 MB的程序本身）")
+    ] = FILE_MEMORY_MB,
     resume: Annotated[
         bool, typer.Option("--resume", help="接着上次（中断的或已完成的）运行：内容和设置都未变的文件不再审核")
     ] = False,
@@ -247,7 +308,7 @@ def audit(
     model: Annotated[str | None, typer.Option(envvar="AUDITOR_MODEL", help="模型名")] = None,
     base_url: Annotated[str | None, typer.Option(envvar="OPENAI_BASE_URL", help="OpenAI兼容接口地址")] = None,
     mode: Annotated[Mode, typer.Option(help="Instructor模式")] = Mode.tools,
-    concurrency: Annotated[int, typer.Option(min=1, max=64, help="每个文件同时发出的LLM请求数")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="整个运行同时发出的LLM请求数上限")] = 1,
     cache_dir: Annotated[Path | None, typer.Option(help="LLM缓存目录")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="不读写LLM缓存")] = False,
     timeout: Annotated[float, typer.Option(min=1, help="每次LLM请求的超时秒数")] = 60.0,
@@ -281,17 +342,13 @@ def audit(
     if jobs:
         options.jobs = jobs
     elif config.resolved() != "rules":
-        # A model's workers wait on the network, not the CPU: keep --concurrency files in flight.
-        options.jobs = max(options.jobs, concurrency)
+        # A model's workers wait on the network, not the CPU: --concurrency files in flight, one request each.
+        options.jobs = concurrency
     front = _Front(quiet)
     found = _batch(path, out, config, options, front, debug)
     if not quiet:
         _summary(front, found, out)
-    if any(u.status == "failed" for u in front.units):
-        raise typer.Exit(EXIT_FAILED)
-    threshold = {"error": 2, "warning": 1, "never": 99}[fail_on.value]
-    if any(f.severity.rank >= threshold for u in front.units for f in u.flags if f.severity != Severity.INFO):
-        raise typer.Exit(EXIT_FLAGS)
+    raise typer.Exit(_exit_code(front.lines, fail_on))
 
 
 @eval_app.command()
@@ -308,9 +365,9 @@ def evaluate(
         labelled = load_labels(labels)
     except AuditorError as exc:
         _fail(exc, False, EXIT_USAGE)
-    front = _Front(quiet=True, keep_checks=True)
-    _batch(path, out, ExtractConfig(extractor="rules"), BatchOptions(), front, False)
-    results = front.units
+    front = _Front(quiet=True, keep_results=True)
+    found = _batch(path, out, ExtractConfig(extractor="rules"), BatchOptions(), front, False)
+    results = _in_file_order(front.units, found)
     rows = [f for r in results for f in r.checks]
     s = score(rows, labelled, {r.file for r in results})
     if as_json:

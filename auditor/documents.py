@@ -11,6 +11,7 @@ stripped. Plain text has its tables found by auditor.texttables in whatever layo
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import gc
 import io
@@ -528,7 +529,20 @@ def _pymupdf():  # type: ignore[no-untyped-def]
     no_advert = getattr(pymupdf, "no_recommend_layout", None)
     if no_advert is not None:
         no_advert()
+    # MuPDF prints its errors to stderr as well as raising them; the reason reaches the user through LoadError.
+    with contextlib.suppress(AttributeError):
+        pymupdf.TOOLS.mupdf_display_errors(False)
     return pymupdf
+
+
+def _raise_if_out_of_memory() -> None:
+    """MuPDF reports a failed allocation as whatever it was decoding (a "zlib error"): when a little more memory
+    cannot be had either, the page was not damaged, the process ran out (a worker's memory cap)."""
+    try:
+        probe = bytearray(32 << 20)
+    except MemoryError:
+        raise MemoryError from None
+    del probe
 
 
 def _load_pdf(path: Path, data: bytes) -> Document:
@@ -545,6 +559,7 @@ def _read_pdf(path: Path, data: bytes) -> Document:
     try:
         pdf = pymupdf.open(stream=data, filetype="pdf")
     except Exception:  # FileDataError and MuPDF's own errors: the bytes do not parse as PDF
+        _raise_if_out_of_memory()
         raise LoadError(R_PDF_CORRUPT) from None
     notes: list[str] = []
     with pdf:
@@ -566,6 +581,7 @@ def _read_pdf(path: Path, data: bytes) -> Document:
             except LoadError:
                 raise
             except Exception:
+                _raise_if_out_of_memory()
                 raise LoadError(f"PDF 第{index + 1}页损坏，无法读取") from None
             # MuPDF skips what it cannot decode and only says so in its warning log: a damaged
             # content stream silently loses text, which an auditor must be told about.

@@ -11,7 +11,9 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+import signal
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -136,12 +138,14 @@ class RunFolder:
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise OutputError(f"输出目录 {self.out} 正被另一次审核写入；请等它结束或换一个 -o 目录") from None
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                os.close(fd)
+                raise OutputError(f"输出目录 {self.out} 正被另一次审核写入；请等它结束或换一个 -o 目录") from None
+            # A file system without locks (NFS without lockd: ENOLCK) cannot tell; the run goes on unguarded.
         self._lock_fd = fd
 
-    def previous(self) -> dict[str, dict[str, str]]:
+    def previous(self) -> dict[str, dict[str, object]]:
         """What an earlier run into this folder recorded: file → its hash and settings. An unfinished run
         (killed or stopped) is preferred to the last finished one."""
         for name in (_RUNNING, _DONE):
@@ -150,25 +154,31 @@ class RunFolder:
                 return _read_manifest(path)
         return {}
 
-    def begin(self, keep: set[str] | None = None) -> None:
-        """Start the partial files, carrying over the rows and records of the files in `keep` (resume)."""
+    def begin(self, keep: dict[str, dict[str, object]] | None = None) -> list[dict[str, str]]:
+        """Start the partial files, carrying over the rows and records of the files in `keep` (resume: file →
+        its record from `previous`); returns the carried reports.csv rows.
+
+        At every moment the record names only files whose rows are in the files it goes with, so a kill here
+        loses nothing a later --resume relies on."""
+        records = dict(keep or {})
+        running = (self.out / _RUNNING).exists()
         carried: dict[str, list[list[str]]] = {n: [] for n in NAMES}
-        records: dict[str, dict[str, str]] = {}
-        if keep:
-            running = (self.out / _RUNNING).exists()
-            records = {f: r for f, r in self.previous().items() if f in keep}
+        if records:
             shown = {safe_cell(f) for f in records}  # the file column as written, guard included
             for n in NAMES:
                 source = partial_path(self.out, n) if running else final_path(self.out, n)
                 carried[n] = [row for row in read_rows(source) if row and row[0] in shown]
         try:
+            if running:
+                # The old partial files hold every kept row: narrow the record first, then rewrite the files.
+                self._replace(self.out / _RUNNING, b"".join(_record(r) for r in records.values()))
+            else:
+                for n in NAMES:  # orphans of a run whose record is gone: never read, so never mixed in
+                    partial_path(self.out, n).unlink(missing_ok=True)
             for n in NAMES:
-                tmp = self.out / f".{n}.partial.tmp"
-                tmp.write_bytes(b"\xef\xbb\xbf" + _lines([_COLUMNS[n], *carried[n]]))
-                os.replace(tmp, partial_path(self.out, n))
-            tmp = self.out / ".running.tmp"
-            tmp.write_bytes(b"".join(_record(r) for r in records.values()))
-            os.replace(tmp, self.out / _RUNNING)
+                self._replace(partial_path(self.out, n), b"\xef\xbb\xbf" + _lines([_COLUMNS[n], *carried[n]]))
+            if not running:
+                self._replace(self.out / _RUNNING, b"".join(_record(r) for r in records.values()))
             for n in (*NAMES, "running"):
                 path = self.out / _RUNNING if n == "running" else partial_path(self.out, n)
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND)
@@ -176,8 +186,14 @@ class RunFolder:
                 self._committed[n] = os.fstat(fd).st_size
         except OSError as exc:
             raise OutputError(output_reason(exc, self.out)) from None
+        return [dict(zip(REPORT_COLUMNS, row, strict=False)) for row in carried["reports"]]
 
-    def write(self, record: dict[str, str], report_rows: list[dict[str, Any]], checks: list[Flag]) -> None:
+    def _replace(self, path: Path, data: bytes) -> None:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+    def write(self, record: dict[str, object], report_rows: list[dict[str, Any]], checks: list[Flag]) -> None:
         """One file's rows, flushed to disk before its record: a file is either wholly in the results or not at all."""
         chunks = {
             "checks": _lines([f.cell(c) for c in CHECK_COLUMNS] for f in checks),
@@ -203,20 +219,27 @@ class RunFolder:
 
     def finish(self, order: Sequence[str]) -> None:
         """Put the finished CSVs in place, rows in the order of `order` (file names), and keep the record
-        for a later --resume."""
+        for a later --resume. The new files are all written before any is put in place, and an interrupt
+        while they are put in place waits until the last one is."""
         rank = {safe_cell(f): i for i, f in enumerate(order)}
         self._close_files()
+        tmps: list[tuple[Path, Path]] = []
         try:
             for n in NAMES:
                 rows = read_rows(partial_path(self.out, n))
                 rows.sort(key=lambda r: rank.get(r[0], len(rank)) if r else len(rank))
                 tmp = self.out / f".{n}.csv.tmp"
                 tmp.write_bytes(b"\xef\xbb\xbf" + _lines([_COLUMNS[n], *rows]))
-                os.replace(tmp, final_path(self.out, n))
-            os.replace(self.out / _RUNNING, self.out / _DONE)
+                tmps.append((tmp, final_path(self.out, n)))
+            with _interrupts_deferred():
+                for tmp, final in tmps:
+                    os.replace(tmp, final)
+                os.replace(self.out / _RUNNING, self.out / _DONE)
             for n in NAMES:
                 partial_path(self.out, n).unlink(missing_ok=True)
         except OSError as exc:
+            for tmp, _ in tmps:
+                tmp.unlink(missing_ok=True)
             raise OutputError(output_reason(exc, self.out) + "；结果保留在 *.partial.csv 中") from None
 
     def _close_files(self) -> None:
@@ -240,12 +263,35 @@ class RunFolder:
         self.close()
 
 
-def _record(record: dict[str, str]) -> bytes:
-    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+def _record(record: dict[str, object]) -> bytes:
+    # ASCII escapes: a name holding U+2028 or U+0085 would otherwise split the line when read back.
+    return (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
 
 
-def _read_manifest(path: Path) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done (main thread only; elsewhere the block just runs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    old = {
+        sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        if caught:
+            raise KeyboardInterrupt
+
+
+def _read_manifest(path: Path) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:

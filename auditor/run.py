@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from auditor import __version__
-from auditor.audit import FileDone, FileTask, Found, UnitResult, audit_task, content_hash, discover, make_extractor
+from auditor.audit import (
+    FileDone,
+    FileTask,
+    Found,
+    UnitResult,
+    audit_task,
+    content_hash,
+    discover,
+    failed_result,
+    make_extractor,
+)
 from auditor.errors import ConfigError
 from auditor.extract import ExtractConfig
 from auditor.report import RunFolder
@@ -39,7 +49,8 @@ class BatchOptions:
 class Listener(Protocol):
     """What a front end hears of the run: the file count first, then each file as it starts and ends."""
 
-    def total(self, files: int, resumed: int) -> None: ...
+    def total(self, files: int, resumed: list[dict[str, str]]) -> None:
+        """The number of files, and the reports.csv rows of those a --resume keeps (already done)."""
 
     def start(self, name: str) -> None: ...
 
@@ -76,26 +87,29 @@ def run_batch(
 ) -> BatchResult:
     """Audit every report under `path` into `out`; usage errors are raised before the folder is touched."""
     options = options or BatchOptions()
-    found = discover(Path(path))
+    found = discover(Path(path), exclude=Path(out))
     if not found.files:
+        if len(found.skipped) == 1 and not Path(path).is_dir():
+            raise ConfigError(f"{found.skipped[0][0]}：{found.skipped[0][1]}，无法审核")
         raise ConfigError(f"{path} 中没有可审核的报告文件（PDF、Word、TXT、MD）")
     make_extractor(config)  # a configuration that cannot work fails here, before the output is touched
     settings = settings_key(config)
     result = BatchResult(found)
     with RunFolder(out) as folder:
-        keep: set[str] = set()
-        if options.resume:
-            keep = _unchanged(found, folder.previous(), settings)
-        folder.begin(keep)
+        keep = _unchanged(found, folder.previous(), settings) if options.resume else {}
+        carried = folder.begin(keep)
         result.resumed = len(keep)
         if listener:
-            listener.total(len(found.files), len(keep))
-        tasks = [FileTask(i, str(p), name, config) for i, (p, name) in enumerate(found.files) if name not in keep]
-        paths = {t.index: t.path for t in tasks}
+            listener.total(len(found.files), carried)
+        todo = [(i, p, name) for i, (p, name) in enumerate(found.files) if name not in keep]
+        jobs = min(options.jobs, max(1, len(todo)))
+        # --concurrency bounds the model requests of the whole run: the workers share it.
+        per_worker = replace(config, concurrency=max(1, config.concurrency // jobs))
+        tasks = [FileTask(i, str(p), name, per_worker) for i, p, name in todo]
         preload(["auditor.audit", "auditor.extract.rules", "auditor.checks", "pymupdf", "docx"])
         pool = Pool(
             audit_task,
-            jobs=min(options.jobs, max(1, len(tasks))),
+            jobs=jobs,
             timeout=options.timeout_for(config),
             memory=options.file_memory_mb * 2**20,
             on_start=(lambda t: listener.start(t.rel)) if listener else None,
@@ -103,22 +117,20 @@ def run_batch(
         for outcome in pool.map(tasks):
             task: FileTask = outcome.task
             if outcome.failure:
-                sha = _hash_or_empty(paths[task.index])
-                done = FileDone(task.index, task.rel, sha, [_failed(task, outcome.failure)])
+                done = FileDone(task.index, task.rel, "", [failed_result(task.rel, outcome.failure, config.resolved())])
             else:
                 done = outcome.value
             rows = [u.row() for u in done.units]
             checks = [f for u in done.units for f in u.checks]
-            folder.write({"file": done.rel, "sha256": done.sha256, "settings": settings}, rows, checks)
+            # A failed file is recorded but never kept by --resume: a timeout or a dead endpoint may not recur.
+            failed = any(u.status == "failed" for u in done.units)
+            record = {"file": done.rel, "sha256": done.sha256, "settings": settings, "failed": failed}
+            folder.write(record, rows, checks)
             result.audited += 1
             if listener:
                 listener.done(done.rel, done.units)
         folder.finish([name for _, name in found.files])
     return result
-
-
-def _failed(task: FileTask, reason: str) -> UnitResult:
-    return UnitResult(task.rel, "", "failed", task.config.resolved(), 0.0, reason)
 
 
 def _hash_or_empty(path: str) -> str:
@@ -128,11 +140,13 @@ def _hash_or_empty(path: str) -> str:
         return ""
 
 
-def _unchanged(found: Found, previous: dict[str, dict[str, str]], settings: str) -> set[str]:
-    """Files an earlier run recorded with the same bytes and settings."""
-    keep = set()
+def _unchanged(found: Found, previous: dict[str, dict[str, object]], settings: str) -> dict[str, dict[str, object]]:
+    """The records of files an earlier run audited without failure, with the same bytes and settings."""
+    keep = {}
     for p, name in found.files:
         rec = previous.get(name)
-        if rec and rec.get("settings") == settings and rec.get("sha256") and rec["sha256"] == _hash_or_empty(str(p)):
-            keep.add(name)
+        if not rec or rec.get("failed") or rec.get("settings") != settings or not rec.get("sha256"):
+            continue
+        if rec["sha256"] == _hash_or_empty(str(p)):
+            keep[name] = rec
     return keep
