@@ -484,3 +484,20 @@ def test_an_interrupted_start_loses_no_kept_rows(tmp_path: Path) -> None:
     runner.invoke(app, [str(src), "-o", str(fresh), "-q"])
     assert rows(out / "flags.csv") == rows(fresh / "flags.csv")
     assert len(rows(out / "checks.csv")) == len(rows(fresh / "checks.csv"))
+
+
+def test_output_inside_the_input_folder_is_not_read_back(tmp_path: Path) -> None:
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(CLEAN, d / "a.txt")
+    for _ in range(2):  # the second run finds the first one's CSVs under the input
+        res = audit(str(d), "-o", str(d / "out"))
+        assert res.returncode == 0 and "跳过 0 个其他文件" in res.stderr, res.stderr
+
+
+def test_a_pipe_given_as_the_path_says_why(tmp_path: Path) -> None:
+    fifo = tmp_path / "reports.txt"
+    os.mkfifo(fifo)
+    res = audit(str(fifo), "-o", str(tmp_path / "out"))
+    assert res.returncode == 2
+    assert "命名管道" in res.stderr and len(res.stderr.strip().splitlines()) == 1
