@@ -794,36 +794,23 @@ def _line_words(line: dict, words: list[_Word], rtl: bool, chars: list[_Char] | 
                 o = ord(c)
             except TypeError:  # not one code point
                 o = 0x10000
-            if not rtl and (o > 0x202E or 32 < o < 160 or 160 < o < 0x590 or 0x900 < o < 0x200D):
-                # Neither a delimiter, nor right-to-left, nor a joiner: the char just goes on the word.
-                buf.append(c)
-                if x0 < x1 and y0 < y1:
-                    if not boxed:
-                        bx0, by0, bx1, by1, boxed = x0, y0, x1, y1, True
-                    else:
-                        if x0 < bx0:
-                            bx0 = x0
-                        if y0 < by0:
-                            by0 = y0
-                        if x1 > bx1:
-                            bx1 = x1
-                        if y1 > by1:
-                            by1 = y1
-                continue
-            if not buf and o == 0x200D:
-                continue  # a zero-width joiner cannot start a word
-            delimiter = o <= 32 or o == 160 or 0x202A <= o <= 0x202E
-            this_rtl = 0x590 <= o <= 0x900
-            if delimiter or this_rtl != rtl:
-                if not buf and delimiter:
-                    continue
-                if boxed:
-                    words.append((bx0, by0, bx1, by1, "".join(buf)))
-                buf, boxed = [], False
-                if delimiter:
-                    continue
+            if rtl or not (o > 0x202E or 32 < o < 160 or 160 < o < 0x590 or 0x900 < o < 0x200D):
+                # A delimiter, right-to-left text or a joiner: the word may end here (the common char above
+                # just goes on the word).
+                if not buf and o == 0x200D:
+                    continue  # a zero-width joiner cannot start a word
+                delimiter = o <= 32 or o == 160 or 0x202A <= o <= 0x202E
+                this_rtl = 0x590 <= o <= 0x900
+                if delimiter or this_rtl != rtl:
+                    if not buf and delimiter:
+                        continue
+                    if boxed:
+                        words.append((bx0, by0, bx1, by1, "".join(buf)))
+                    buf, boxed = [], False
+                    if delimiter:
+                        continue
+                rtl = this_rtl
             buf.append(c)
-            rtl = this_rtl
             if x0 < x1 and y0 < y1:
                 if not boxed:
                     bx0, by0, bx1, by1, boxed = x0, y0, x1, y1, True
