@@ -23,8 +23,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby, pairwise
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from auditor.errors import LoadError
 from auditor.grid import Cell, Grid
@@ -227,6 +228,29 @@ Rows = list[list[tuple[str, bool]]]
 def _assemble(blocks: list[tuple[str, object]], source: str) -> tuple[str, list[Grid]]:
     """Blocks are ("p", text) or ("t", rows); the text has a table as tab-joined lines with a blank line before
     and after it, and each table also comes back as a Grid whose cells point at their text."""
+    text, placed = _place(blocks)
+    return text, _grids(placed, source, 0)
+
+
+# A table as `_place` finds it in the text: per row, per cell, its text, where that text starts (-1: no text)
+# and whether it is merged; then the offsets where the table starts and ends.
+_Placed = tuple[list[list[tuple[str, int, bool]]], int, int]
+
+
+def _grids(placed: list[_Placed], source: str, shift: int) -> list[Grid]:
+    """The Grids of placed tables, their offsets moved on by `shift` (where the page starts in the document):
+    a PDF page's grids are built once, at their final offsets."""
+    grids = []
+    for rows, start, end in placed:
+        cells = [
+            [Cell(t, a + shift, a + shift + len(t), m) if t else Cell(merged=m) for t, a, m in row] for row in rows
+        ]
+        grids.append(Grid(cells, start + shift, end + shift, source))
+    return grids
+
+
+def _place(blocks: list[tuple[str, object]]) -> tuple[str, list[_Placed]]:
+    """The text of `_assemble` and where each table's cells are in it."""
     lines: list[str] = []
     tables: list[tuple[int, Rows]] = []  # index of a table's first line, its rows
     for kind, content in blocks:
@@ -240,6 +264,8 @@ def _assemble(blocks: list[tuple[str, object]], source: str) -> tuple[str, list[
         else:
             lines.append(str(content))
     raw = "\n".join(lines)
+    if not tables:  # no cell offsets to carry over: trimming and squeezing the text is all there is to do
+        return re.sub(r"\n{3,}", "\n\n", raw.strip("\n")), []
     # Empty paragraphs next to a table would stack blank lines; one blank line is the contract. The text is
     # trimmed and blank runs squeezed by dropping characters, so each kept one has a known new offset.
     size = len(raw)
@@ -280,23 +306,22 @@ def _assemble(blocks: list[tuple[str, object]], source: str) -> tuple[str, list[
     line_starts = [0]
     for line in lines[:-1]:
         line_starts.append(line_starts[-1] + len(line) + 1)
-    grids: list[Grid] = []
+    placed: list[_Placed] = []
     for first, rows in tables:
-        cells: list[list[Cell]] = []
+        cells: list[list[tuple[str, int, bool]]] = []
         for r, row in enumerate(rows):
             pos = line_starts[first + r]
-            out: list[Cell] = []
+            out: list[tuple[str, int, bool]] = []
             for cell_text, spanned in row:
-                a = new_at(pos)
-                out.append(Cell(cell_text, a, a + len(cell_text), spanned) if cell_text else Cell(merged=spanned))
+                out.append((cell_text, new_at(pos) if cell_text else -1, spanned))
                 pos += len(cell_text) + 1
             cells.append(out)
         if cells:
             start = new_at(line_starts[first])
             last = first + len(rows) - 1
             end = new_at(line_starts[last]) + len(lines[last]) if line_starts[last] < size else n
-            grids.append(Grid(cells, start, end, source))
-    return text, grids
+            placed.append((cells, start, end))
+    return text, placed
 
 
 # --------------------------------------------------------------------------- docx
@@ -645,15 +670,10 @@ def _join_pages(pages: list[_Page]) -> tuple[str, tuple[int, ...], list[Grid]]:
         length += len(sep)
         starts.append(length)
         parts.append(sep + page.text)
-        grids.extend(_shifted(g, length) for g in page.grids)
+        grids.extend(_grids(page.tables, "pdf", length))
         length += len(page.text)
         previous = page
     return "".join(parts), tuple(starts), grids
-
-
-def _shifted(grid: Grid, by: int) -> Grid:
-    rows = [[Cell(c.text, c.start + by, c.end + by, c.merged) if c.start >= 0 else c for c in r] for r in grid.rows]
-    return Grid(rows, grid.start + by, grid.end + by, grid.source, grid.uncertain, list(grid.notes))
 
 
 def _page_list(numbers: list[int]) -> str:
@@ -678,7 +698,7 @@ class _Page:
     """One page's text plus what is needed to join a paragraph running on to the next page."""
 
     text: str = ""
-    grids: list[Grid] = field(default_factory=list)
+    tables: list[_Placed] = field(default_factory=list)  # made Grids once the page's offset is known
     notes: list[str] = field(default_factory=list)
     needs_ocr: bool = False
     head: _Line | None = None  # first line, if the page starts with a paragraph
@@ -720,8 +740,7 @@ def _pdf_page(page, number: int) -> _Page:  # type: ignore[no-untyped-def]
     return result
 
 
-@dataclass(slots=True)
-class _Char:
+class _Char(NamedTuple):
     c: str
     x0: float
     y0: float
@@ -731,8 +750,11 @@ class _Char:
     size: float
     line: int  # index of the MuPDF line this char came from
     # The centre, stored rather than computed on use: every char is placed by it, some several times.
-    cx: float = 0.0
-    cy: float = 0.0
+    cx: float
+    cy: float
+
+
+_new = tuple.__new__
 
 
 def _raw_chars(raw: dict, *, ocr: bool = False, words: list[_Word] | None = None) -> list[_Char]:
@@ -766,9 +788,11 @@ def _raw_chars(raw: dict, *, ocr: bool = False, words: list[_Word] | None = None
                     x0, y0, x1, y1 = ch["bbox"]
                     char_size = (y1 - y0) if ocr and y1 > y0 else size
                     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-                    append(_Char(ch["c"], x0, y0, x1, y1, ch["origin"][1], char_size, line_no, cx, cy))
+                    append(_new(_Char, (ch["c"], x0, y0, x1, y1, ch["origin"][1], char_size, line_no, cx, cy)))
     return chars
 
+
+_INF = float("inf")
 
 # A word as page.get_text("words") gives it: x0, y0, x1, y1, text.
 _Word = tuple[float, float, float, float, str]
@@ -782,14 +806,16 @@ def _line_words(line: dict, words: list[_Word], rtl: bool, chars: list[_Char] | 
     to `chars` on the way (one pass over them instead of two)."""
     append = (chars if chars is not None else []).append  # a line left out still has its words
     buf: list[str] = []
-    boxed = False
-    bx0 = by0 = bx1 = by1 = 0.0
+    # The word's box starts inside out, so the first non-empty char box sets it whole (no test for a first one);
+    # it holds a box once bx0 < bx1.
+    bx0 = by0 = _INF
+    bx1 = by1 = -_INF
     for span in line.get("spans", ()):
         size = float(span.get("size") or 10.0)
         for ch in span.get("chars", ()):
             c = ch["c"]
             x0, y0, x1, y1 = ch["bbox"]
-            append(_Char(c, x0, y0, x1, y1, ch["origin"][1], size, line_no, (x0 + x1) / 2, (y0 + y1) / 2))
+            append(_new(_Char, (c, x0, y0, x1, y1, ch["origin"][1], size, line_no, (x0 + x1) / 2, (y0 + y1) / 2)))
             try:
                 o = ord(c)
             except TypeError:  # not one code point
@@ -804,26 +830,25 @@ def _line_words(line: dict, words: list[_Word], rtl: bool, chars: list[_Char] | 
                 if delimiter or this_rtl != rtl:
                     if not buf and delimiter:
                         continue
-                    if boxed:
+                    if bx0 < bx1:
                         words.append((bx0, by0, bx1, by1, "".join(buf)))
-                    buf, boxed = [], False
+                    buf = []
+                    bx0 = by0 = _INF
+                    bx1 = by1 = -_INF
                     if delimiter:
                         continue
                 rtl = this_rtl
             buf.append(c)
             if x0 < x1 and y0 < y1:
-                if not boxed:
-                    bx0, by0, bx1, by1, boxed = x0, y0, x1, y1, True
-                else:
-                    if x0 < bx0:
-                        bx0 = x0
-                    if y0 < by0:
-                        by0 = y0
-                    if x1 > bx1:
-                        bx1 = x1
-                    if y1 > by1:
-                        by1 = y1
-    if buf and boxed:
+                if x0 < bx0:
+                    bx0 = x0
+                if y0 < by0:
+                    by0 = y0
+                if x1 > bx1:
+                    bx1 = x1
+                if y1 > by1:
+                    by1 = y1
+    if buf and bx0 < bx1:
         words.append((bx0, by0, bx1, by1, "".join(buf)))
     return rtl
 
@@ -974,7 +999,9 @@ def _ruled_tables(page, paths: list[dict], raw: dict) -> list[_Table]:  # type: 
                 line(ax, ay, bx, by)
             elif kind == "re":
                 ax, ay, bx, by = item[1]
-                x0, x1, y0, y1 = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+                # min() and max() spelled out: the same values (ties give the first), without four calls.
+                x0, x1 = (bx if bx < ax else ax), (bx if bx > ax else ax)
+                y0, y1 = (by if by < ay else ay), (by if by > ay else ay)
                 w, h = x1 - x0, y1 - y0
                 if (w <= _TOL and w < h) or (h <= _TOL and h < w):  # a filled bar drawn as a rule
                     if w < h:
@@ -1015,6 +1042,10 @@ def _ruled_tables(page, paths: list[dict], raw: dict) -> list[_Table]:  # type: 
 _EPS = 0.05
 
 
+# A character's glyph box as find_tables measures it (x0, top, x1, bottom) and the rawdict character.
+_Box = tuple[float, float, float, float, dict]
+
+
 class _TableText:
     """The page's characters as find_tables' text tests see them: glyph boxes one font size high, split by
     the font's ascender and descender, and the page's PDF (bottom-up) y for the graphics test."""
@@ -1024,46 +1055,24 @@ class _TableText:
         self.height = page.rect.height
         m = page.transformation_matrix
         self.flip = (m.a, m.b, m.c, m.d, m.e, m.f) == (1, 0, 0, -1, 0, self.height)
-        self._done: list[tuple[float, float, float, float, int]] = []
-        self._todo: Iterator[list[tuple[float, float, float, float, int]]] | None = None
+        self._done: list[_Box] = []
+        self._todo: Iterator[list[_Box]] | None = None
 
-    def boxes(self) -> Iterator[tuple[float, float, float, float, int]]:
-        """(x0, top, x1, bottom, kind) per character, kind being _SOLID, _BLANK or _DOUBTFUL; each is derived
-        once, and only when a test gets that far (most stop at the first character that decides them)."""
-        yield from self._done
+    def spans(self) -> Iterator[list[_Box]]:
+        """Lists of (x0, top, x1, bottom, rawdict char) per character (see `_kind`), in page order; each box is
+        derived once, and only when a test gets that far (most stop at the first character that decides them).
+        Tests walk each list themselves: a generator step per character would cost more than the test."""
+        yield self._done
         if self._todo is None:
             if not self.flip:
                 raise _Unsure
-            self._todo = self._derive()
+            # A function of the rawdict, not a method: a generator holding `self` would make a cycle that keeps
+            # the whole rawdict alive until the cycle collector runs, which is held off while a PDF is read.
+            self._todo = _derive_boxes(self.raw)
         done = self._done
         for span in self._todo:
             done.extend(span)
-            yield from span
-
-    def _derive(self) -> Iterator[list[tuple[float, float, float, float, int]]]:
-        """The boxes span by span."""
-        for block in self.raw.get("blocks", ()):
-            if block.get("type", 0) != 0:
-                continue
-            for ln in block.get("lines", ()):
-                if ln.get("dir", (1.0, 0.0)) != (1.0, 0.0) or ln.get("wmode", 0):
-                    raise _Unsure  # slanted or vertical text: its small box is not derived here
-                for span in ln.get("spans", ()):
-                    asc, dsc, size = span["ascender"], span["descender"], span["size"]
-                    if asc - dsc < 1:
-                        raise _Unsure
-                    up = size * asc / (asc - dsc)
-                    down = size * dsc / (asc - dsc)
-                    yield [
-                        (
-                            (b := ch["bbox"])[0],
-                            (base := ch["origin"][1]) - up,
-                            b[2],
-                            base - down,
-                            _SPACES.get(c := ch["c"]) or (_SOLID if b[0] < b[2] and len(c) == 1 else _DOUBTFUL),
-                        )
-                        for ch in span.get("chars", ())
-                    ]
+            yield span
 
     def any_inside(self, rect: tuple[float, float, float, float]) -> bool:
         """find_tables' chars_in_rect: a character wholly inside `rect`, with its y taken bottom-up."""
@@ -1073,11 +1082,18 @@ class _TableText:
         # inside the margin).
         low, high = self.height - ry1, self.height - ry0
         unsure = False
-        for x0, top, x1, bottom, kind in self.boxes():
-            if rx0 - e <= x0 and x1 <= rx1 + e and low - e <= top and bottom <= high + e:
-                if kind == _SOLID and rx0 + e <= x0 and x1 <= rx1 - e and low + e <= top and bottom <= high - e:
-                    return True
-                unsure = True
+        for span in self.spans():
+            for x0, top, x1, bottom, ch in span:
+                if rx0 - e <= x0 and x1 <= rx1 + e and low - e <= top and bottom <= high + e:
+                    if (
+                        rx0 + e <= x0
+                        and x1 <= rx1 - e
+                        and low + e <= top
+                        and bottom <= high - e
+                        and _kind(ch) == _SOLID
+                    ):
+                        return True
+                    unsure = True
         if unsure:
             raise _Unsure
         return False
@@ -1087,16 +1103,45 @@ class _TableText:
         rx0, ry0, rx1, ry1 = rect
         e = _EPS
         unsure = False
-        for x0, top, x1, bottom, kind in self.boxes():
-            if kind == _BLANK:
-                continue
-            if x0 < rx1 + e and x1 > rx0 - e and top < ry1 + e and bottom > ry0 - e:
-                if kind == _SOLID and x0 < rx1 - e and x1 > rx0 + e and top < ry1 - e and bottom > ry0 + e:
-                    return True
-                unsure = True
+        for span in self.spans():
+            for x0, top, x1, bottom, ch in span:
+                if x0 < rx1 + e and x1 > rx0 - e and top < ry1 + e and bottom > ry0 - e:
+                    kind = _kind(ch)
+                    if kind == _BLANK:
+                        continue
+                    if kind == _SOLID and x0 < rx1 - e and x1 > rx0 + e and top < ry1 - e and bottom > ry0 + e:
+                        return True
+                    unsure = True
         if unsure:
             raise _Unsure
         return False
+
+
+def _derive_boxes(raw: dict) -> Iterator[list[_Box]]:
+    """The boxes of `_TableText` span by span."""
+    for block in raw.get("blocks", ()):
+        if block.get("type", 0) != 0:
+            continue
+        for ln in block.get("lines", ()):
+            if ln.get("dir", (1.0, 0.0)) != (1.0, 0.0) or ln.get("wmode", 0):
+                raise _Unsure  # slanted or vertical text: its small box is not derived here
+            for span in ln.get("spans", ()):
+                asc, dsc, size = span["ascender"], span["descender"], span["size"]
+                if asc - dsc < 1:
+                    raise _Unsure
+                up = size * asc / (asc - dsc)
+                down = size * dsc / (asc - dsc)
+                # The char itself stands last: its kind is only asked for the few a test gets that far with.
+                yield [
+                    ((b := ch["bbox"])[0], (base := ch["origin"][1]) - up, b[2], base - down, ch)
+                    for ch in span.get("chars", ())
+                ]
+
+
+def _kind(ch: dict) -> int:
+    """What a rawdict character is to find_tables' text tests (_SOLID, _BLANK or _DOUBTFUL)."""
+    c = ch["c"]
+    return _SPACES.get(c) or (_SOLID if (b := ch["bbox"])[0] < b[2] and len(c) == 1 else _DOUBTFUL)
 
 
 # What a character is to find_tables' text tests: text, blank (never text to it), or a character its own text
@@ -1209,14 +1254,18 @@ _FIRST = itemgetter(0)
 def _intersections_to_cells(edges: list[tuple]) -> list[tuple[float, float, float, float]]:
     """pdfplumber's edges_to_intersections and intersections_to_cells: the smallest rectangle from each
     rule crossing whose four corners are crossings joined by rules."""
-    vs = sorted((e for e in edges if e[6]), key=lambda e: (e[0], e[2]))
-    hs = sorted((e for e in edges if not e[6]), key=lambda e: (e[2], e[0]))
+    vs = sorted((e for e in edges if e[6]), key=itemgetter(0, 2))
+    hs = sorted((e for e in edges if not e[6]), key=itemgetter(2, 0))
     tops = [h[2] for h in hs]
-    hboxes = [(h[0], h[2], h[1], h[3]) for h in hs]
+    # Rules stand in the crossings' sets as a number per distinct box (the box itself would be hashed again at
+    # every set test): equal boxes share one, as they would as tuples.
+    hids: dict[tuple, int] = {}
+    hboxes = [hids.setdefault((h[0], h[2], h[1], h[3]), len(hids)) for h in hs]
+    vids: dict[tuple, int] = {}
     points: dict[tuple[float, float], tuple[set, set]] = {}
     for v in vs:
         x, vtop, vbottom = v[0], v[2], v[3]
-        vbox = (x, vtop, v[1], vbottom)
+        vbox = vids.setdefault((x, vtop, v[1], vbottom), len(vids))
         # Only rules at a height the vertical one reaches can cross it; hs is in order of height.
         lo = bisect.bisect_left(tops, vtop - _TOL - 1)
         hi = bisect.bisect_right(tops, vbottom + _TOL + 1)
@@ -1478,8 +1527,8 @@ def _layout_page(chars: list[_Char], tables: list[_Table], *, ocr: bool = False)
         items.append((para[0].y0, para[0].x0, ("p", join_lines(ln.text for ln in para)), para))
     if not ocr:  # OCR paragraphs already come in Tesseract's reading order
         items.sort(key=lambda it: (round(it[0], 0), it[1]))
-    text, grids = _assemble([it[2] for it in items], "pdf")
-    page = _Page(text=text, grids=grids, left=left, right=right)
+    text, placed = _place([it[2] for it in items])
+    page = _Page(text=text, tables=placed, left=left, right=right)
     if items and items[0][3]:
         page.head = items[0][3][0]
     if items and items[-1][3]:
@@ -1495,13 +1544,17 @@ def _table_rows(tab: _Table, chars: list[_Char]) -> Rows:
     locate, memo = locator if locator is not None else (None, [0.0, 0.0, 0.0, 0.0, None])
     per_cell: dict[tuple[int, int], list[_Char]] = {}
     key, bucket = None, []
+    mx0, mx1, my0, my1, mbest = memo
     for ch in chars:
         x, y = ch.cx, ch.cy
         # Most chars fall in the elementary rectangle of the one before: no lookup for them.
-        if memo[0] < x < memo[1] and memo[2] < y < memo[3]:
-            best = memo[4]
+        if mx0 < x < mx1 and my0 < y < my1:
+            best = mbest
+        elif locate is not None:
+            best = locate(x, y)
+            mx0, mx1, my0, my1, mbest = memo  # the rectangle the lookup placed the char in, if strictly inside
         else:
-            best = locate(x, y) if locate is not None else None
+            best = None
         if best is None:
             best = _nearest_cell(boxes, x, y)
         if best is None:
@@ -1516,7 +1569,9 @@ def _table_rows(tab: _Table, chars: list[_Char]) -> Rows:
         mine = per_cell.get((r, c))
         if not mine:
             return ""
-        if len(set(map(_LINE, mine))) == 1:
+        # Chars come in page order, MuPDF line by line (their `line` never goes down): the first and last
+        # being of one line means all are.
+        if mine[0].line == mine[-1].line:
             # One MuPDF line makes one visual line: what _visual_lines and _cell_text would make of it, directly.
             ordered = sorted(mine, key=_X0)
             text = "".join(map(_C, ordered))
@@ -1571,11 +1626,13 @@ def _cell_locator(boxes: list[tuple[int, int, tuple[float, ...]]]):  # type: ign
         area += (i1 - i0) * (j1 - j0)
         if area > _LOCATOR_LIMIT:
             return None
-    first: dict[tuple[int, int], int] = {}  # elementary rectangle -> first box covering it
+    # Elementary rectangle (row j, column i, as the number j * width + i) -> first box covering it.
+    width = len(xb)
+    first: dict[int, int] = {}
     for k, (i0, i1, j0, j1) in enumerate(spans):
         for j in range(j0, j1):
             for i in range(i0, i1):
-                first.setdefault((j, i), k)
+                first.setdefault(j * width + i, k)
 
     last_x, last_y = len(xb) - 2, len(yb) - 2
     where = [b[:2] for b in boxes]
@@ -1590,7 +1647,7 @@ def _cell_locator(boxes: list[tuple[int, int, tuple[float, ...]]]):  # type: ign
         i = bisect.bisect_right(xb, x) - 1
         j = bisect.bisect_right(yb, y) - 1
         if 0 <= i <= last_x and 0 <= j <= last_y and xb[i] < x < xb[i + 1] and yb[j] < y < yb[j + 1]:
-            k = first.get((j, i))  # strictly inside one elementary rectangle: the common case
+            k = first.get(j * width + i)  # strictly inside one elementary rectangle: the common case
             memo[:] = xb[i], xb[i + 1], yb[j], yb[j + 1], None if k is None else where[k]
             return memo[4]
         # A point on an edge touches the rectangles on both sides: take the first box among all of them.
@@ -1602,7 +1659,7 @@ def _cell_locator(boxes: list[tuple[int, int, tuple[float, ...]]]):  # type: ign
                 continue
             for i in cols:
                 if xb[i] <= x <= xb[i + 1]:
-                    k = first.get((j, i))
+                    k = first.get(j * width + i)
                     if k is not None and (best is None or k < best):
                         best = k
         return None if best is None else boxes[best][:2]
@@ -1619,13 +1676,14 @@ class _Line:
     x1: float
     y0: float
     y1: float
-
-    @property
-    def text(self) -> str:
-        return "".join(map(_C, self.chars))
+    # Set once the chars are final (the line builders do): it is read several times, the chars never change.
+    text: str = ""
 
 
-_C, _X0, _Y0, _X1, _Y1, _SIZE, _LINE = (attrgetter(a) for a in ("c", "x0", "y0", "x1", "y1", "size", "line"))
+# A _Char is a tuple: its fields by position are quicker to get than by name.
+_C, _X0, _Y0, _X1, _Y1, _SIZE, _LINE = (
+    itemgetter(_Char._fields.index(a)) for a in ("c", "x0", "y0", "x1", "y1", "size", "line")
+)
 _FIRST_TWO = itemgetter(0, 1)
 
 
@@ -1641,10 +1699,10 @@ def _visual_lines(chars: list[_Char]) -> list[_Line]:
     if len(frags) == 1:  # one MuPDF line (most table cells): nothing to regroup
         frag = frags[0]
         fx0, fx1, fy0, fy1 = min(map(_X0, frag)), max(map(_X1, frag)), min(map(_Y0, frag)), max(map(_Y1, frag))
-        ln = _Line(list(frag), frag[0].base, _median(list(map(_SIZE, frag))), fx0, fx1, fy0, fy1)
-        if not ln.text.strip():
+        if not "".join(map(_C, frag)).strip():
             return []
-        ln.chars = _dedupe(sorted(ln.chars, key=_X0))
+        ln = _Line(_dedupe(sorted(frag, key=_X0)), frag[0].base, 0.0, fx0, fx1, fy0, fy1)  # size: set below
+        ln.text = "".join(map(_C, ln.chars))
         sizes = list(map(_SIZE, ln.chars))
         ln.size = sizes[0] if min(sizes) == max(sizes) else _median([c.size for c in ln.chars if not c.c.isspace()])
         return [ln]
@@ -1675,6 +1733,7 @@ def _visual_lines(chars: list[_Char]) -> list[_Line]:
             target.y0, target.y1 = min(target.y0, fy0), max(target.y1, fy1)
     for ln in lines:
         ln.chars = _dedupe(sorted(ln.chars, key=_X0))
+        ln.text = "".join(map(_C, ln.chars))
         sizes = list(map(_SIZE, ln.chars))
         if min(sizes) == max(sizes):
             # One size (the rule): the median of the non-blank ones, or a line of blanks that is dropped below.
@@ -1706,6 +1765,8 @@ def _stream_lines(chars: list[_Char]) -> list[_Line]:
             lines.append(
                 _Line(list(frag), frag[0].base, size, min(c.x0 for c in frag), max(c.x1 for c in frag), fy0, fy1)
             )
+    for ln in lines:
+        ln.text = "".join(map(_C, ln.chars))
     return [ln for ln in lines if ln.text.strip()]
 
 
