@@ -83,22 +83,14 @@ def _crc32_repeat(crc_block: int, length: int, times: int, crc: int) -> int:
     def combine(crc1: int, crc2: int, len2: int) -> int:
         if len2 <= 0:
             return crc1
-        odd = [0xEDB88320] + [1 << i for i in range(31)]
-        even = square(odd)
-        odd = square(even)
-        while True:
-            even = square(odd)
+        # The operator that appends one zero bit, squared up to four bits; each step squares it again (one
+        # byte, two, four...) and applies it where len2 has a 1 bit.
+        op = square(square([0xEDB88320] + [1 << i for i in range(31)]))
+        while len2:
+            op = square(op)
             if len2 & 1:
-                crc1 = times_matrix(even, crc1)
+                crc1 = times_matrix(op, crc1)
             len2 >>= 1
-            if not len2:
-                break
-            odd = square(even)
-            if len2 & 1:
-                crc1 = times_matrix(odd, crc1)
-            len2 >>= 1
-            if not len2:
-                break
         return crc1 ^ crc2
 
     # Doubling: the CRC of 2^k copies from the CRC of 2^(k-1) copies.

@@ -39,6 +39,11 @@ def audit(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def start(*args: str) -> subprocess.Popen[bytes]:
+    """The real command started in the background (its stderr dropped), for tests that stop it midway."""
+    return subprocess.Popen([sys.executable, "-m", "auditor", *args], stderr=subprocess.DEVNULL)
+
+
 def kill_after_rows(proc: subprocess.Popen[bytes], partial: Path, n: int) -> None:
     """SIGKILL a running audit once `partial` holds n rows (no handler runs: as a power cut or the OOM killer)."""
     while proc.poll() is None and (not partial.exists() or len(rows(partial)) < n):
@@ -221,11 +226,7 @@ def test_second_run_into_the_same_folder_is_refused(tmp_path: Path) -> None:
     d.mkdir()
     hostile.big_text(d / "slow.txt", 20)
     out = tmp_path / "out"
-    first = subprocess.Popen(
-        [sys.executable, "-m", "auditor", str(d), "-o", str(out), "--file-timeout", "30"],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start(str(d), "-o", str(out), "--file-timeout", "30")
     try:
         while not (out / "reports.partial.csv").exists():
             time.sleep(0.05)
@@ -261,9 +262,7 @@ def test_kill_mid_run_leaves_whole_rows_and_resume_finishes_the_same_results(tmp
     assert audit(str(src), "-o", str(full), "-q").returncode == 1  # the corpus has its contradictions
 
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "auditor", str(src), "-o", str(out), "-j", "1", "-q"], stderr=subprocess.DEVNULL
-    )
+    proc = start(str(src), "-o", str(out), "-j", "1", "-q")
     partial = out / "reports.partial.csv"
     kill_after_rows(proc, partial, 10)
     streamed = rows(partial)
@@ -451,9 +450,7 @@ def test_workers_die_with_a_killed_run(tmp_path: Path) -> None:
     d.mkdir()
     hostile.big_text(d / "huge.txt", 50)
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "auditor", str(d), "-o", str(out), "-j", "1", "-q"], stderr=subprocess.DEVNULL
-    )
+    proc = start(str(d), "-o", str(out), "-j", "1", "-q")
     top = psutil.Process(proc.pid)
     deadline = time.monotonic() + 60
     workers: list[psutil.Process] = []
@@ -471,7 +468,7 @@ def test_workers_die_with_a_killed_run(tmp_path: Path) -> None:
 def test_an_interrupted_start_loses_no_kept_rows(tmp_path: Path) -> None:
     src = FIXTURES / "realdev" / "cases"
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "auditor", str(src), "-o", str(out), "-j", "1", "-q"])
+    proc = start(str(src), "-o", str(out), "-j", "1", "-q")
     kill_after_rows(proc, out / "reports.partial.csv", 10)
     # A fresh run that fails while it sets up its partial files (here: a folder where a file must go)...
     blocker = out / ".checks.partial.csv.tmp"
