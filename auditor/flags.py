@@ -41,6 +41,16 @@ FLAG_COLUMNS = (
 CHECK_COLUMNS = (*FLAG_COLUMNS, "result", "formula")
 
 
+@dataclass(frozen=True)
+class Quote:
+    """One verbatim quote a row rests on, with its offsets in the file's extracted text and its PDF page."""
+
+    text: str
+    start: int | None = None
+    end: int | None = None
+    page: int | None = None
+
+
 @dataclass
 class Flag:
     """One relation a check computed in one Unit; `stated`/`computed`/`difference` are display strings.
@@ -63,6 +73,7 @@ class Flag:
     result: Result = Result.FLAG
     formula: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    quotes: list[Quote] = field(default_factory=list)  # every quote of `evidence`, not only the first
 
     @property
     def flagged(self) -> bool:

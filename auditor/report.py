@@ -61,13 +61,65 @@ _RUNNING = ".audit-running.jsonl"  # files whose rows are in the partial CSVs, o
 _DONE = ".audit-done.jsonl"  # the same for the finished CSVs, kept for --resume
 
 
+JSONL = "jsonl"  # flags.jsonl: one object per flag with every quote and its offsets, for scripts
+OUTPUTS = (*NAMES, JSONL)
+
+
 def final_path(out: Path, name: str) -> Path:
-    return out / f"{name}.csv"
+    return out / ("flags.jsonl" if name == JSONL else f"{name}.csv")
 
 
 def partial_path(out: Path, name: str) -> Path:
-    # .csv last, so a half-finished run can still be opened in Excel.
-    return out / f"{name}.partial.csv"
+    # The suffix last, so a half-finished run can still be opened in Excel.
+    return out / ("flags.partial.jsonl" if name == JSONL else f"{name}.partial.csv")
+
+
+def flag_object(f: Flag) -> dict[str, object]:
+    """One line of flags.jsonl: the flags.csv fields, the formula, and every quote with its offsets and page."""
+    return {
+        "file": f.file,
+        "unit": f.unit,
+        "check": f.check,
+        "severity": f.severity.value,
+        "message": f.message,
+        "stated": f.stated,
+        "computed": f.computed,
+        "difference": f.difference,
+        "formula": f.formula,
+        "quotes": [{"text": q.text, "start": q.start, "end": q.end, "page": q.page} for q in f.quotes],
+    }
+
+
+def _items(name: str, path: Path) -> list[Any]:
+    """The data rows of one output as written (CSV rows, or the parsed JSON lines); a torn last one is dropped."""
+    if name != JSONL:
+        return read_rows(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    items = []
+    for line in text.split("\n"):
+        with contextlib.suppress(ValueError):
+            items.append(json.loads(line))
+    return [i for i in items if isinstance(i, dict)]
+
+
+def _file_of(name: str, item: Any) -> str:
+    """The file an item belongs to, as `safe_cell` writes it in the CSVs."""
+    if name == JSONL:
+        return safe_cell(item.get("file", ""))
+    return item[0] if item else ""
+
+
+def _encoded(name: str, items: list[Any]) -> bytes:
+    if name == JSONL:
+        return b"".join(_json_line(i) for i in items)
+    return b"\xef\xbb\xbf" + _lines([_COLUMNS[name], *items])
+
+
+def _json_line(item: dict[str, object]) -> bytes:
+    return (json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def output_reason(exc: OSError, where: Path) -> str:
@@ -162,24 +214,24 @@ class RunFolder:
         loses nothing a later --resume relies on."""
         records = dict(keep or {})
         running = (self.out / _RUNNING).exists()
-        carried: dict[str, list[list[str]]] = {n: [] for n in NAMES}
+        carried: dict[str, list[Any]] = {n: [] for n in OUTPUTS}
         if records:
             shown = {safe_cell(f) for f in records}  # the file column as written, guard included
-            for n in NAMES:
+            for n in OUTPUTS:
                 source = partial_path(self.out, n) if running else final_path(self.out, n)
-                carried[n] = [row for row in read_rows(source) if row and row[0] in shown]
+                carried[n] = [item for item in _items(n, source) if _file_of(n, item) in shown]
         try:
             if running:
                 # The old partial files hold every kept row: narrow the record first, then rewrite the files.
                 self._replace(self.out / _RUNNING, b"".join(_record(r) for r in records.values()))
             else:
-                for n in NAMES:  # orphans of a run whose record is gone: never read, so never mixed in
+                for n in OUTPUTS:  # orphans of a run whose record is gone: never read, so never mixed in
                     partial_path(self.out, n).unlink(missing_ok=True)
-            for n in NAMES:
-                self._replace(partial_path(self.out, n), b"\xef\xbb\xbf" + _lines([_COLUMNS[n], *carried[n]]))
+            for n in OUTPUTS:
+                self._replace(partial_path(self.out, n), _encoded(n, carried[n]))
             if not running:
                 self._replace(self.out / _RUNNING, b"".join(_record(r) for r in records.values()))
-            for n in (*NAMES, "running"):
+            for n in (*OUTPUTS, "running"):
                 path = self.out / _RUNNING if n == "running" else partial_path(self.out, n)
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND)
                 self._fds[n] = fd
@@ -199,6 +251,7 @@ class RunFolder:
             "checks": _lines([f.cell(c) for c in CHECK_COLUMNS] for f in checks),
             "flags": _lines([f.cell(c) for c in FLAG_COLUMNS] for f in checks if f.flagged),
             "reports": _lines([row.get(c, "") for c in REPORT_COLUMNS] for row in report_rows),
+            JSONL: b"".join(_json_line(flag_object(f)) for f in checks if f.flagged),
             "running": _record(record),
         }
         try:
@@ -225,17 +278,18 @@ class RunFolder:
         self._close_files()
         tmps: list[tuple[Path, Path]] = []
         try:
-            for n in NAMES:
-                rows = read_rows(partial_path(self.out, n))
-                rows.sort(key=lambda r: rank.get(r[0], len(rank)) if r else len(rank))
-                tmp = self.out / f".{n}.csv.tmp"
-                tmp.write_bytes(b"\xef\xbb\xbf" + _lines([_COLUMNS[n], *rows]))
-                tmps.append((tmp, final_path(self.out, n)))
+            for n in OUTPUTS:
+                items = _items(n, partial_path(self.out, n))
+                items.sort(key=lambda item, n=n: rank.get(_file_of(n, item), len(rank)))
+                final = final_path(self.out, n)
+                tmp = final.with_name(f".{final.name}.tmp")
+                tmp.write_bytes(_encoded(n, items))
+                tmps.append((tmp, final))
             with _interrupts_deferred():
                 for tmp, final in tmps:
                     os.replace(tmp, final)
                 os.replace(self.out / _RUNNING, self.out / _DONE)
-            for n in NAMES:
+            for n in OUTPUTS:
                 partial_path(self.out, n).unlink(missing_ok=True)
         except OSError as exc:
             for tmp, _ in tmps:

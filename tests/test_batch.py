@@ -283,6 +283,7 @@ def test_kill_mid_run_leaves_whole_rows_and_resume_finishes_the_same_results(tmp
     assert body(out / "flags.csv") == body(full / "flags.csv")
     assert body(out / "checks.csv") == body(full / "checks.csv")
     assert body(out / "reports.csv", ("seconds",)) == body(full / "reports.csv", ("seconds",))
+    assert (out / "flags.jsonl").read_bytes() == (full / "flags.jsonl").read_bytes()
 
     # A finished run resumed again audits only what changed.
     again = audit(str(src), "-o", str(out), "--resume")
@@ -498,3 +499,30 @@ def test_a_pipe_given_as_the_path_says_why(tmp_path: Path) -> None:
     res = audit(str(fifo), "-o", str(tmp_path / "out"))
     assert res.returncode == 2
     assert "命名管道" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_flags_jsonl_holds_every_quote_where_the_text_has_it(tmp_path: Path) -> None:
+    import json
+
+    from auditor.documents import load
+
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(SEED, d)
+    shutil.copy(FIXTURES / "converted" / "004_f69b799b5693d40d.pdf", d)
+    out = tmp_path / "out"
+    runner.invoke(app, [str(d), "-o", str(out), "-q"])
+    objects = [json.loads(line) for line in (out / "flags.jsonl").read_text(encoding="utf-8").splitlines()]
+    flags = rows(out / "flags.csv")
+    assert [(o["file"], o["check"], o["stated"]) for o in objects] == [
+        (f["file"], f["check"], f["stated"]) for f in flags
+    ]
+    several = 0
+    for o in objects:
+        text = load(d / o["file"]).text
+        assert o["quotes"] or o["check"] == "GROUNDING"
+        for q in o["quotes"]:
+            assert text[q["start"] : q["end"]] == q["text"]
+            assert (q["page"] is not None) == o["file"].endswith(".pdf")
+        several += len(o["quotes"]) > 1
+    assert several >= 5  # flags resting on two quotes carry both, not only the first

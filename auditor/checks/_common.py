@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from auditor.facts import Evidence, Quantity, in_common_unit, scale_of
-from auditor.flags import Flag, Result, Severity
+from auditor.flags import Flag, Quote, Result, Severity
 from auditor.intervals import Interval
 
 
@@ -49,6 +49,11 @@ def make_flag(
         if q not in seen:
             seen.append(q)
     first = evs[0] if evs else None
+    quotes: list[Quote] = []
+    for e in evs:
+        q = Quote(e.quote, e.start, e.end, e.page)
+        if q not in quotes:
+            quotes.append(q)
     return Flag(
         check=check,
         severity=severity,
@@ -62,6 +67,7 @@ def make_flag(
         page=first.page if first else None,
         result=Result.OK if ok else Result.FLAG,
         formula=formula,
+        quotes=quotes,
     )
 
 
