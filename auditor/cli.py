@@ -127,8 +127,11 @@ class _Line:
         def number(key: str) -> int:
             return int(row.get(key) or 0) if (row.get(key) or "0").isdigit() else 0
 
+        file = row.get("file", "")
+        if file[:1] == "'" and file[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+            file = file[1:]  # the formula guard's quote, not the file's
         return cls(
-            row.get("file", "").removeprefix("'"),
+            file,
             row.get("unit", ""),
             row.get("status", ""),
             number("errors"),
