@@ -376,12 +376,8 @@ def audit_task(task: FileTask) -> FileDone:
     return FileDone(task.index, task.rel, sha, units)
 
 
-def iter_audit(path: Path, config: ExtractConfig | None = None) -> Iterator[UnitResult]:
-    """Audit every report under `path` in this process, yielding Unit results in file order."""
-    yield from _audit_found(discover(Path(path)), config or ExtractConfig())
-
-
 def _audit_found(found: Found, config: ExtractConfig) -> Iterator[UnitResult]:
+    """The found files audited in this process, Unit results in file order."""
     extractor = make_extractor(config)
     files = found.files
     if extractor.name == "rules" or config.concurrency <= 1:

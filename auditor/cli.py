@@ -125,7 +125,8 @@ class _Line:
         """A reports.csv row a --resume kept: it counts in the summary and the exit code like a fresh one."""
 
         def number(key: str) -> int:
-            return int(row.get(key) or 0) if (row.get(key) or "0").isdigit() else 0
+            value = row.get(key) or ""
+            return int(value) if value.isdigit() else 0
 
         file = row.get("file", "")
         if file[:1] == "'" and file[1:2] in ("=", "+", "-", "@", "\t", "\r"):
