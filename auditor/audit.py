@@ -9,17 +9,18 @@ import stat
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from auditor.checks import run_checks
-from auditor.documents import SUFFIXES, load
+from auditor.documents import SUFFIXES, Document, load
 from auditor.errors import AuditorError
 from auditor.extract import ExtractConfig, Extractor, ExtractResult
 from auditor.facts import Facts, count_values
 from auditor.flags import Flag, Severity
 from auditor.grounding import ground
 from auditor.report import safe_cell
+from auditor.review import file_view
 from auditor.units import Unit, split
 
 
@@ -63,6 +64,16 @@ class UnitResult:
     @property
     def warnings(self) -> int:
         return sum(f.severity == Severity.WARNING for f in self.flags)
+
+    def settle(self) -> None:
+        """Set the status from the flags (again after a reviewer's baseline dismissed some)."""
+        if self.status == "failed":
+            return
+        if any(f.severity != Severity.INFO for f in self.flags):
+            self.status = "flagged"
+        else:
+            # "ok" promises that something was verified; a report no check could read says so.
+            self.status = "ok" if self.checked else "unchecked"
 
     def row(self) -> dict[str, object]:
         return {
@@ -135,6 +146,7 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
         return UnitResult(rel, unit.title, "failed", extractor.name, time.perf_counter() - t0, exc.reason)
     for f in rows:
         f.file, f.unit = rel, unit.title
+        f.quotes = [q if q.start is None else replace(q, location=unit.doc.locate(q.start, q.end)) for q in f.quotes]
     result = UnitResult(
         rel,
         unit.title,
@@ -154,11 +166,7 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
         fact_count=count_values(facts),
         dropped=facts.dropped,
     )
-    if any(f.severity != Severity.INFO for f in result.flags):
-        result.status = "flagged"
-    else:
-        # "ok" promises that something was verified; a report no check could read says so.
-        result.status = "ok" if result.checked else "unchecked"
+    result.settle()
     return result
 
 
@@ -287,17 +295,25 @@ def audit_file(
     """Load, split, extract and check one file; a file that cannot be read gives one failed row with the reason.
 
     With a model, the Units go to `pool` (shared by the files of one process) or to a pool of --concurrency threads."""
+    return _audit_document(path, rel, config, extractor, pool)[2]
+
+
+def _audit_document(
+    path: Path, rel: str, config: ExtractConfig, extractor: Extractor | None = None, pool: Executor | None = None
+) -> tuple[Document | None, list[Unit], list[UnitResult]]:
+    """`audit_file` with the Document and its Units (None and [] when the file could not be read)."""
     extractor = extractor or _extractor(config)
     try:
-        units = split(load(path))
+        doc = load(path)
+        units = split(doc)
     except AuditorError as exc:
-        return [failed_result(rel, exc.reason, extractor.name)]
+        return None, [], [failed_result(rel, exc.reason, extractor.name)]
     except MemoryError:
         raise
     except Exception as exc:
-        return [failed_result(rel, f"无法读取文件：{type(exc).__name__}", extractor.name)]
+        return None, [], [failed_result(rel, f"无法读取文件：{type(exc).__name__}", extractor.name)]
     if not units:
-        return [failed_result(rel, "文件中没有可读的文字", extractor.name)]
+        return doc, [], [failed_result(rel, "文件中没有可读的文字", extractor.name)]
     # Shown names carry U+FFFD only where the name's bytes were not UTF-8.
     note = ["文件名不是UTF-8编码，无法识别的字符显示为�"] if "\ufffd" in rel else []
     workers = max(1, config.concurrency) if extractor.name != "rules" else 1
@@ -311,7 +327,7 @@ def audit_file(
     for r in results:
         if note:
             r.detail = "；".join([*note, r.detail] if r.detail else note)
-    return results
+    return doc, units, results
 
 
 def _guarded(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
@@ -342,6 +358,7 @@ class FileTask:
     path: str
     rel: str
     config: ExtractConfig
+    review: bool = False  # keep a view of the file for report.html
 
 
 @dataclass
@@ -353,6 +370,7 @@ class FileDone:
     rel: str
     sha256: str
     units: list[UnitResult]
+    view: dict[str, object] | None = None
 
 
 def content_hash(path: Path | str) -> str:
@@ -370,10 +388,19 @@ def audit_task(task: FileTask) -> FileDone:
         sha = content_hash(task.path)
     except OSError as exc:
         return FileDone(task.index, task.rel, "", [failed_result(task.rel, _os_reason(exc), task.config.resolved())])
-    units = audit_file(Path(task.path), task.rel, task.config)
-    for u in units:
-        u.facts = None
-    return FileDone(task.index, task.rel, sha, units)
+    doc, units, results = _audit_document(Path(task.path), task.rel, task.config)
+    view = None
+    if task.review and doc is not None and units:
+        try:
+            spans = [(u.title, u.start, u.end) for u in units]
+            view = file_view(doc, spans, [f for r in results for f in r.checks])
+        except MemoryError:
+            raise
+        except Exception:
+            view = None  # the page then lists the file without its text; its rows are unaffected
+    for r in results:
+        r.facts = None
+    return FileDone(task.index, task.rel, sha, results, view)
 
 
 def _audit_found(found: Found, config: ExtractConfig) -> Iterator[UnitResult]:

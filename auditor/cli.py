@@ -24,7 +24,7 @@ from auditor.audit import NOT_A_REPORT, Found, UnitResult
 from auditor.errors import AuditorError, OutputError
 from auditor.extract import ExtractConfig
 from auditor.flags import Flag
-from auditor.run import FILE_MEMORY_MB, MODEL_TIMEOUT, RULES_TIMEOUT, BatchOptions, run_batch
+from auditor.run import FILE_MEMORY_MB, MODEL_TIMEOUT, RULES_TIMEOUT, BatchOptions, BatchResult, run_batch
 
 # Typer prints a few words of its own (usage line, panel titles, the help option) in English; the tool
 # speaks Chinese throughout. The vendored click is private to Typer, so each patch is guarded: a Typer
@@ -205,8 +205,8 @@ def _in_file_order(items: list[_T], found: Found) -> list[_T]:
     return sorted(items, key=lambda u: order.get(u.file, 0))
 
 
-def _summary(front: _Front, found: Found, out: Path) -> None:
-    lines = front.lines
+def _summary(front: _Front, result: BatchResult, out: Path, html: bool) -> None:
+    found, lines = result.found, front.lines
     count = {s: sum(u.status == s for u in lines) for s in ("ok", "flagged", "unchecked", "failed")}
     problems = [u for u in _in_file_order(lines, found) if u.status in ("flagged", "failed")]
     if problems:
@@ -227,7 +227,12 @@ def _summary(front: _Front, found: Found, out: Path) -> None:
         f"{count['failed']} 份无法审核，{count['ok']} 份核对无误，{count['unchecked']} 份未能核对任何数字；"
         f"跳过 {len(found.skipped)} 个其他文件。共核对 {sum(u.checked for u in lines)} 处。"
     )
-    err.print("结果：" + "，".join(_plain(str(out / f"{n}.csv")) for n in ("flags", "checks", "reports")))
+    if result.dismissed:
+        err.print(f"按复核底稿（--baseline）略去 {result.dismissed} 条已排除的问题。")
+    if result.kept_review:
+        err.print(f"原 flags.xlsx 中已有复核结论，已另存为 {_plain(str(result.kept_review))}。")
+    names = ["flags.xlsx", *(["report.html"] if html else []), "flags.csv", "checks.csv", "reports.csv"]
+    err.print("结果：" + "，".join(_plain(str(out / n)) for n in names))
 
 
 def _exit_code(lines: list[_Line], fail_on: FailOn) -> int:
@@ -241,13 +246,15 @@ def _exit_code(lines: list[_Line], fail_on: FailOn) -> int:
     return EXIT_OK
 
 
-def _batch(path: Path, out: Path, config: ExtractConfig, options: BatchOptions, front: _Front, debug: bool) -> Found:
+def _batch(
+    path: Path, out: Path, config: ExtractConfig, options: BatchOptions, front: _Front, debug: bool
+) -> BatchResult:
     """Run the batch; every way it can stop becomes one line and an exit code."""
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
     try:
         with front.progress:
-            return run_batch(path, out, config, options, front).found
+            return run_batch(path, out, config, options, front)
     except OutputError as exc:
         _fail(exc, debug, EXIT_OUTPUT)
     except AuditorError as exc:
@@ -306,6 +313,11 @@ def audit(
     resume: Annotated[
         bool, typer.Option("--resume", help="接着上次（中断的或已完成的）运行：内容和设置都未变的文件不再审核")
     ] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="已复核的 flags.xlsx：其中结论为“排除”的问题（按文件、检查和证据匹配）不再列出"),
+    ] = None,
+    no_html: Annotated[bool, typer.Option("--no-html", help="不生成 report.html 复核页面")] = False,
     extractor: Annotated[
         ExtractorChoice, typer.Option(help="抽取方式：auto=配置了模型则用llm，否则rules")
     ] = ExtractorChoice.auto,
@@ -323,7 +335,9 @@ def audit(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本并退出")
     ] = False,
 ) -> None:
-    """审核PATH下的报告，写出 OUT/flags.csv、OUT/checks.csv 和 OUT/reports.csv。
+    """审核PATH下的报告，写出 OUT/flags.xlsx（复核底稿）、OUT/report.html（复核页面）和四个数据文件。
+
+    数据文件：flags.csv、checks.csv、reports.csv、flags.jsonl。
 
     退出码：0 无问题；1 有 --fail-on 级别的标记；2 用法错误；3 有文件无法审核；4 结果无法写出；130 被中断。
     """
@@ -342,16 +356,22 @@ def audit(
         timeout=timeout,
         max_tokens=max_tokens,
     )
-    options = BatchOptions(file_timeout=file_timeout, file_memory_mb=file_memory, resume=resume)
+    options = BatchOptions(
+        file_timeout=file_timeout,
+        file_memory_mb=file_memory,
+        resume=resume,
+        html=not no_html,
+        baseline=baseline,
+    )
     if jobs:
         options.jobs = jobs
     elif config.resolved() != "rules":
         # A model's workers wait on the network, not the CPU: --concurrency files in flight, one request each.
         options.jobs = concurrency
     front = _Front(quiet)
-    found = _batch(path, out, config, options, front, debug)
+    result = _batch(path, out, config, options, front, debug)
     if not quiet:
-        _summary(front, found, out)
+        _summary(front, result, out, options.html)
     raise typer.Exit(_exit_code(front.lines, fail_on))
 
 
@@ -370,7 +390,7 @@ def evaluate(
     except AuditorError as exc:
         _fail(exc, False, EXIT_USAGE)
     front = _Front(quiet=True, keep_results=True)
-    found = _batch(path, out, ExtractConfig(extractor="rules"), BatchOptions(), front, False)
+    found = _batch(path, out, ExtractConfig(extractor="rules"), BatchOptions(html=False), front, False).found
     results = _in_file_order(front.units, found)
     rows = [f for r in results for f in r.checks]
     s = score(rows, labelled, {r.file for r in results})

@@ -34,3 +34,7 @@ class LLMError(ExtractionError):
 
 class OutputError(AuditorError):
     """The results could not be written (folder not writable, a file in the way, disk full, folder in use)."""
+
+
+class BaselineError(ConfigError):
+    """A reviewed workbook given as the baseline cannot be read (missing, not an xlsx, without the needed headers)."""

@@ -23,6 +23,10 @@ class Result(StrEnum):
     FLAG = "flag"
 
 
+DISMISSED = "dismissed"  # checks.csv's result for a flag a reviewer dismissed in the --baseline workbook
+UNPLACED = "未定位"  # the location of a quote whose place in the text is unknown
+
+
 FLAG_COLUMNS = (
     "file",
     "unit",
@@ -36,6 +40,7 @@ FLAG_COLUMNS = (
     "page",
     "start",
     "end",
+    "location",
 )
 # checks.csv: the working paper's ticks, one row per relation computed, pass or fail.
 CHECK_COLUMNS = (*FLAG_COLUMNS, "result", "formula")
@@ -43,12 +48,14 @@ CHECK_COLUMNS = (*FLAG_COLUMNS, "result", "formula")
 
 @dataclass(frozen=True)
 class Quote:
-    """One verbatim quote a row rests on, with its offsets in the file's extracted text and its PDF page."""
+    """One verbatim quote a row rests on, with its offsets in the file's extracted text, its PDF page, and where a
+    person finds it in the file (第3页, 第12段, 表2第5行, 第45行)."""
 
     text: str
     start: int | None = None
     end: int | None = None
     page: int | None = None
+    location: str = ""
 
 
 @dataclass
@@ -74,13 +81,29 @@ class Flag:
     formula: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     quotes: list[Quote] = field(default_factory=list)  # every quote of `evidence`, not only the first
+    dismissed: bool = False  # a reviewer dismissed this flag in the --baseline workbook
 
     @property
     def flagged(self) -> bool:
-        return self.result == Result.FLAG
+        """A finding: a failed relation no reviewer dismissed."""
+        return self.result == Result.FLAG and not self.dismissed
+
+    @property
+    def location(self) -> str:
+        """Where each part of `evidence` stands, in the same order and joined the same way; a quote found at
+        several places lists them all (第3页、第5页)."""
+        places: dict[str, list[str]] = {}
+        for q in self.quotes:
+            found = places.setdefault(" ".join(q.text.split()), [])
+            where = q.location or UNPLACED
+            if where not in found:
+                found.append(where)
+        return " … ".join("、".join(p) for p in places.values())
 
     def cell(self, column: str) -> object:
         """The value of a CSV column; an ok row has no severity (it is not a finding)."""
-        if column == "severity" and not self.flagged:
+        if column == "severity" and self.result == Result.OK:
             return ""
+        if column == "result" and self.dismissed:
+            return DISMISSED
         return getattr(self, column)

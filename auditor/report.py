@@ -11,15 +11,19 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from auditor.errors import OutputError
+from auditor.errors import AuditorError, OutputError
 from auditor.flags import CHECK_COLUMNS, FLAG_COLUMNS, Flag
+from auditor.review import named_rows, save_view, view_path, write_page
+from auditor.workbook import Baseline, write_workbook
 
 REPORT_COLUMNS = (
     "file",
@@ -59,6 +63,9 @@ _COLUMNS = {"flags": FLAG_COLUMNS, "checks": CHECK_COLUMNS, "reports": REPORT_CO
 _LOCK = ".audit.lock"
 _RUNNING = ".audit-running.jsonl"  # files whose rows are in the partial CSVs, one JSON line each
 _DONE = ".audit-done.jsonl"  # the same for the finished CSVs, kept for --resume
+_VIEWS = ".audit-review"  # each file's view for report.html, kept with the rows for --resume
+HTML = "report.html"
+XLSX = "flags.xlsx"
 
 
 JSONL = "jsonl"  # flags.jsonl: one object per flag with every quote and its offsets, for scripts
@@ -74,8 +81,9 @@ def partial_path(out: Path, name: str) -> Path:
     return out / ("flags.partial.jsonl" if name == JSONL else f"{name}.partial.csv")
 
 
-def flag_object(f: Flag) -> dict[str, object]:
-    """One line of flags.jsonl: the flags.csv fields, the formula, and every quote with its offsets and page."""
+def flag_object(f: Flag, anchor: str = "") -> dict[str, object]:
+    """One line of flags.jsonl: the flags.csv fields, the formula, the flag's anchor in report.html, and every
+    quote with its offsets, page and location."""
     return {
         "file": f.file,
         "unit": f.unit,
@@ -86,7 +94,12 @@ def flag_object(f: Flag) -> dict[str, object]:
         "computed": f.computed,
         "difference": f.difference,
         "formula": f.formula,
-        "quotes": [{"text": q.text, "start": q.start, "end": q.end, "page": q.page} for q in f.quotes],
+        "evidence": f.evidence,
+        "location": f.location,
+        "anchor": anchor,
+        "quotes": [
+            {"text": q.text, "start": q.start, "end": q.end, "page": q.page, "location": q.location} for q in f.quotes
+        ],
     }
 
 
@@ -168,8 +181,13 @@ class RunFolder:
     """The output folder of one run: locked against a second run, rows appended to partial files report by
     report (a kill leaves whole rows), and the finished CSVs put in place only by `finish`."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, *, html: bool = True, baseline: Baseline | None = None) -> None:
         self.out = Path(out)
+        self.html = html
+        self.baseline = baseline
+        self.views = self.out / _VIEWS
+        self.page_seconds = 0.0  # what report.html cost: drawing evidence pages in the workers, then the page
+        self.kept_review: Path | None = None  # where a reviewed flags.xlsx was kept before it was replaced
         self._fds: dict[str, int] = {}
         self._committed: dict[str, int] = {}
         self._lock_fd: int | None = None
@@ -231,6 +249,7 @@ class RunFolder:
                 self._replace(partial_path(self.out, n), _encoded(n, carried[n]))
             if not running:
                 self._replace(self.out / _RUNNING, b"".join(_record(r) for r in records.values()))
+            self._keep_views(set(records))
             for n in (*OUTPUTS, "running"):
                 path = self.out / _RUNNING if n == "running" else partial_path(self.out, n)
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND)
@@ -240,21 +259,44 @@ class RunFolder:
             raise OutputError(output_reason(exc, self.out)) from None
         return [dict(zip(REPORT_COLUMNS, row, strict=False)) for row in carried["reports"]]
 
+    def _keep_views(self, files: set[str]) -> None:
+        """Drop the saved views of every file but `files` (the ones a --resume keeps)."""
+        kept = {view_path(self.views, f).name for f in files}
+        if self.views.is_dir():
+            for old in self.views.iterdir():
+                if old.name not in kept:
+                    old.unlink(missing_ok=True)
+        if self.html:
+            self.views.mkdir(exist_ok=True)
+
     def _replace(self, path: Path, data: bytes) -> None:
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
 
-    def write(self, record: dict[str, object], report_rows: list[dict[str, Any]], checks: list[Flag]) -> None:
-        """One file's rows, flushed to disk before its record: a file is either wholly in the results or not at all."""
+    def write(
+        self,
+        record: dict[str, object],
+        report_rows: list[dict[str, Any]],
+        checks: list[Flag],
+        view: dict[str, Any] | None = None,
+    ) -> None:
+        """One file's rows (and its view for report.html), flushed to disk before its record: a file is either
+        wholly in the results or not at all."""
+        shown, anchors = named_rows(str(record["file"]), checks)
         chunks = {
             "checks": _lines([f.cell(c) for c in CHECK_COLUMNS] for f in checks),
             "flags": _lines([f.cell(c) for c in FLAG_COLUMNS] for f in checks if f.flagged),
             "reports": _lines([row.get(c, "") for c in REPORT_COLUMNS] for row in report_rows),
-            JSONL: b"".join(_json_line(flag_object(f)) for f in checks if f.flagged),
+            JSONL: b"".join(_json_line(flag_object(f, a or "")) for f, a in zip(checks, anchors, strict=True) if a),
             "running": _record(record),
         }
         try:
+            if self.html and view is not None:
+                try:
+                    save_view(self.views, str(record["file"]), view, shown)
+                except (ValueError, TypeError):
+                    pass  # the page then lists the file without its text; its rows are unaffected
             for n, data in chunks.items():
                 if data:
                     _write_all(self._fds[n], data)
@@ -270,31 +312,63 @@ class RunFolder:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, self._committed[n])
 
-    def finish(self, order: Sequence[str]) -> None:
-        """Put the finished CSVs in place, rows in the order of `order` (file names), and keep the record
-        for a later --resume. The new files are all written before any is put in place, and an interrupt
-        while they are put in place waits until the last one is."""
+    def finish(self, order: Sequence[str], dismissed: int = 0) -> None:
+        """Put the finished outputs in place, rows in the order of `order` (file names), with flags.xlsx and
+        report.html made from them, and keep the record for a later --resume. The new files are all written
+        before any is put in place, and an interrupt while they are put in place waits until the last one is."""
         rank = {safe_cell(f): i for i, f in enumerate(order)}
         self._close_files()
         tmps: list[tuple[Path, Path]] = []
         try:
+            finished: dict[str, list[Any]] = {}
             for n in OUTPUTS:
                 items = _items(n, partial_path(self.out, n))
                 items.sort(key=lambda item, n=n: rank.get(_file_of(n, item), len(rank)))
+                finished[n] = items
                 final = final_path(self.out, n)
                 tmp = final.with_name(f".{final.name}.tmp")
                 tmp.write_bytes(_encoded(n, items))
                 tmps.append((tmp, final))
+            tmp = self.out / f".{XLSX}.tmp"
+            write_workbook(tmp, finished[JSONL], self.baseline)
+            tmps.append((tmp, self.out / XLSX))
+            self._keep_review()
+            if self.html:
+                t0 = time.perf_counter()
+                tmp = self.out / f".{HTML}.tmp"
+                names = {safe_cell(f): f for f in order}  # the page shows names without the CSVs' formula guard
+                reports = [dict(zip(REPORT_COLUMNS, row, strict=False)) for row in finished["reports"]]
+                for r in reports:
+                    r["file"] = names.get(r.get("file", ""), r.get("file", ""))
+                drawn = write_page(tmp, order, reports, self.views, dismissed)
+                self.page_seconds = drawn + time.perf_counter() - t0
+                tmps.append((tmp, self.out / HTML))
             with _interrupts_deferred():
                 for tmp, final in tmps:
                     os.replace(tmp, final)
                 os.replace(self.out / _RUNNING, self.out / _DONE)
+            if not self.html:
+                (self.out / HTML).unlink(missing_ok=True)  # a page of an earlier run would not match these rows
             for n in OUTPUTS:
                 partial_path(self.out, n).unlink(missing_ok=True)
         except OSError as exc:
             for tmp, _ in tmps:
                 tmp.unlink(missing_ok=True)
             raise OutputError(output_reason(exc, self.out) + "；结果保留在 *.partial.csv 中") from None
+
+    def _keep_review(self) -> None:
+        """A flags.xlsx a reviewer filled in (any 结论) is copied aside before the new one replaces it."""
+        old = self.out / XLSX
+        if not old.is_file():
+            return
+        try:
+            reviewed = len(Baseline.load(old)) > 0
+        except AuditorError:
+            return  # not a workbook we can read: nothing of a review to keep
+        if reviewed:
+            kept = self.out / f"flags.复核{time.strftime('%Y%m%d-%H%M%S')}.xlsx"
+            shutil.copy2(old, kept)
+            self.kept_review = kept
 
     def _close_files(self) -> None:
         for fd in self._fds.values():

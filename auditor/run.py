@@ -22,7 +22,8 @@ from auditor.audit import (
 )
 from auditor.errors import ConfigError
 from auditor.extract import ExtractConfig
-from auditor.report import RunFolder
+from auditor.report import RunFolder, flag_object
+from auditor.workbook import Baseline
 from auditor.workers import Pool, default_jobs, preload
 
 # Seconds one file may take: the rules read a long report in seconds; a model reads it in minutes.
@@ -39,6 +40,8 @@ class BatchOptions:
     file_timeout: float | None = None
     file_memory_mb: int = FILE_MEMORY_MB
     resume: bool = False
+    html: bool = True  # report.html beside the CSVs
+    baseline: Path | None = None  # a reviewed flags.xlsx: the flags it dismissed are left out
 
     def timeout_for(self, config: ExtractConfig) -> float:
         if self.file_timeout is not None:
@@ -62,11 +65,15 @@ class BatchResult:
     found: Found
     resumed: int = 0
     audited: int = 0
+    dismissed: int = 0  # flags left out because the --baseline workbook dismissed them
+    page_seconds: float = 0.0  # what report.html cost (drawing evidence pages, then the page)
+    kept_review: Path | None = None  # a reviewed flags.xlsx copied aside before the new one replaced it
 
 
-def settings_key(config: ExtractConfig) -> str:
+def settings_key(config: ExtractConfig, baseline: str = "") -> str:
     """What decides a file's results besides its bytes; --resume reuses rows only when this matches."""
     parts = {
+        "baseline": baseline,
         "version": __version__,
         "extractor": config.resolved(),
         "model": config.model,
@@ -93,9 +100,10 @@ def run_batch(
             raise ConfigError(f"{found.skipped[0][0]}：{found.skipped[0][1]}，无法审核")
         raise ConfigError(f"{path} 中没有可审核的报告文件（PDF、Word、TXT、MD）")
     make_extractor(config)  # a configuration that cannot work fails here, before the output is touched
-    settings = settings_key(config)
+    baseline = Baseline.load(options.baseline) if options.baseline else None
+    settings = settings_key(config, content_hash(options.baseline) if options.baseline else "")
     result = BatchResult(found)
-    with RunFolder(out) as folder:
+    with RunFolder(out, html=options.html, baseline=baseline) as folder:
         keep = _unchanged(found, folder.previous(), settings) if options.resume else {}
         carried = folder.begin(keep)
         result.resumed = len(keep)
@@ -105,7 +113,7 @@ def run_batch(
         jobs = min(options.jobs, max(1, len(todo)))
         # --concurrency bounds the model requests of the whole run: the workers share it.
         per_worker = replace(config, concurrency=max(1, config.concurrency // jobs))
-        tasks = [FileTask(i, str(p), name, per_worker) for i, p, name in todo]
+        tasks = [FileTask(i, str(p), name, per_worker, review=options.html) for i, p, name in todo]
         preload(["auditor.audit", "auditor.extract.rules", "auditor.checks", "pymupdf", "docx"])
         pool = Pool(
             audit_task,
@@ -120,17 +128,41 @@ def run_batch(
                 done = FileDone(task.index, task.rel, "", [failed_result(task.rel, outcome.failure, config.resolved())])
             else:
                 done = outcome.value
+            dismissed = _dismiss(done.units, baseline) if baseline is not None else 0
+            result.dismissed += dismissed
             rows = [u.row() for u in done.units]
             checks = [f for u in done.units for f in u.checks]
             # A failed file is recorded but never kept by --resume: a timeout or a dead endpoint may not recur.
             failed = any(u.status == "failed" for u in done.units)
-            record = {"file": done.rel, "sha256": done.sha256, "settings": settings, "failed": failed}
-            folder.write(record, rows, checks)
+            record = {
+                "file": done.rel,
+                "sha256": done.sha256,
+                "settings": settings,
+                "failed": failed,
+                "dismissed": dismissed,
+            }
+            folder.write(record, rows, checks, done.view)
             result.audited += 1
             if listener:
                 listener.done(done.rel, done.units)
-        folder.finish([name for _, name in found.files])
+        # Kept rows of a --resume were written under this same baseline (it is part of the settings).
+        result.dismissed += sum(int(r.get("dismissed") or 0) for r in keep.values())  # type: ignore[call-overload]
+        folder.finish([name for _, name in found.files], result.dismissed)
+        result.page_seconds = folder.page_seconds
+        result.kept_review = folder.kept_review
     return result
+
+
+def _dismiss(units: list[UnitResult], baseline: Baseline) -> int:
+    """Mark the flags the reviewer dismissed and settle each Unit's status without them; returns how many."""
+    count = 0
+    for u in units:
+        for f in u.checks:
+            if f.flagged and baseline.dismissed(flag_object(f)):
+                f.dismissed = True
+                count += 1
+        u.settle()
+    return count
 
 
 def _hash_or_empty(path: str) -> str:
