@@ -156,22 +156,32 @@ def write_page(
         view = load_view(views, name)
         if view is None:
             continue
+        try:
+            drawn += float(view.get("seconds") or 0.0)
+            for r in view["rows"]:
+                if r["kind"] == "ok":
+                    passed[(name, r["unit"])] = passed.get((name, r["unit"]), 0) + 1
+                else:
+                    checks_of.setdefault(name, set()).add(r["check"])
+                    severities_of.setdefault(name, set()).add(r["severity"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # a damaged view: the file keeps its index row, without a section
         have.append(name)
-        drawn += float(view.get("seconds") or 0.0)
-        for r in view["rows"]:
-            if r["kind"] == "ok":
-                passed[(name, r["unit"])] = passed.get((name, r["unit"]), 0) + 1
-            else:
-                checks_of.setdefault(name, set()).add(r["check"])
-                severities_of.setdefault(name, set()).add(r["severity"])
     with target.open("w", encoding="utf-8", errors="replace") as out:
         out.write(_head(reports, dismissed))
         out.write(_index(reports, passed, checks_of, severities_of))
         out.write('<main id="reports">\n')
         for name in have:
             view = load_view(views, name)
-            if view is not None:
-                out.writelines(_section(name, view, target.parent))
+            if view is None:
+                continue
+            try:
+                section = "".join(_section(name, view, target.parent))
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+                section = f'<section class="report" data-file="{_e(name)}"><h2>{_e(name)}</h2>' + (
+                    '<p class="none">本文件的复核视图已损坏，无法显示；请查看 flags.csv。</p></section>\n'
+                )
+            out.write(section)
         out.write("</main>\n")
         out.write(_DETAIL + "<script>" + _SCRIPT + "</script>\n</body>\n</html>\n")
     return drawn

@@ -244,3 +244,18 @@ def test_a_workbook_reviewed_in_place_is_kept_before_a_rerun_replaces_it(tmp_pat
     # A second rerun finds no review in the new workbook and keeps nothing more.
     assert audit(str(SEED), "-o", str(out)).returncode == 1
     assert len(list(out.glob("flags.复核*.xlsx"))) == 1
+
+
+def test_a_damaged_view_costs_its_section_not_the_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert audit(str(SEED), "-o", str(out)).returncode == 1
+    [view] = (out / ".audit-review").iterdir()
+    view.write_text(json.dumps({"file": SEED.name, "rows": [{"kind": "flag"}]}), encoding="utf-8")
+    res = audit(str(SEED), "-o", str(out), "--resume")  # the file is kept, and so is its (now damaged) view
+    assert res.returncode == 1, res.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "复核视图已损坏" not in page and 'class="report-row' in page  # unreadable rows: index row only
+    view.write_text(json.dumps({"file": SEED.name, "rows": [], "text": 5}), encoding="utf-8")
+    assert audit(str(SEED), "-o", str(out), "--resume").returncode == 1
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "复核视图已损坏" in page and len(rows(out / "flags.csv")) == 6
