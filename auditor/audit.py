@@ -54,8 +54,9 @@ class UnitResult:
 
     @property
     def checked(self) -> int:
-        """Relations the checks computed, pass or fail (a GROUNDING row counts dropped values, it verifies nothing)."""
-        return sum(f.check != "GROUNDING" for f in self.checks)
+        """Relations the checks computed, pass or fail (a GROUNDING row counts dropped values and an LLM row names
+        a model that failed: neither verifies anything)."""
+        return sum(f.check not in ("GROUNDING", "LLM") for f in self.checks)
 
     @property
     def errors(self) -> int:
@@ -121,29 +122,26 @@ class AuditResult:
 
 
 def make_extractor(config: ExtractConfig) -> Extractor:
-    """The extractor the configuration asks for; llm and hybrid are imported only when used."""
+    """The extractor the configuration asks for: the rules, or the rules with a model (imported only when used)."""
     from auditor.extract.rules import RulesExtractor
 
-    kind = config.resolved()
-    if kind == "rules":
+    if config.resolved() == "rules":
         return RulesExtractor()
     from auditor.extract.llm import LLMExtractor
-
-    if kind == "llm":
-        return LLMExtractor(config)
     from auditor.extract.merge import HybridExtractor
 
     return HybridExtractor(rules=RulesExtractor(), llm=LLMExtractor(config))
 
 
-def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
+def _audit_unit(unit: Unit, extractor: Extractor, rel: str, extracted: ExtractResult | None = None) -> UnitResult:
     t0 = time.perf_counter()
     try:
-        res: ExtractResult = extractor.extract(unit)
+        res: ExtractResult = extracted if extracted is not None else extractor.extract(unit)
         facts = ground(res.facts, unit)
         rows = run_checks(facts)
     except AuditorError as exc:
         return UnitResult(rel, unit.title, "failed", extractor.name, time.perf_counter() - t0, exc.reason)
+    rows.extend(Flag(check="LLM", severity=Severity.WARNING, message=w) for w in res.warnings)
     for f in rows:
         f.file, f.unit = rel, unit.title
         f.quotes = [q if q.start is None else replace(q, location=unit.doc.locate(q.start, q.end)) for q in f.quotes]
@@ -160,7 +158,7 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
         completion_tokens=res.completion_tokens,
         cached=res.cached,
         disagreements=res.disagreements,
-        detail="；".join([*unit.doc.notes, *_table_notes(unit)]),
+        detail="；".join([*unit.doc.notes, *_table_notes(unit), *res.notes]),
         tables=len(unit.tables),
         tables_uncertain=sum(1 for g in unit.tables if g.uncertain),
         fact_count=count_values(facts),
@@ -316,23 +314,31 @@ def _audit_document(
         return doc, [], [failed_result(rel, "文件中没有可读的文字", extractor.name)]
     # Shown names carry U+FFFD only where the name's bytes were not UTF-8.
     note = ["文件名不是UTF-8编码，无法识别的字符显示为�"] if "\ufffd" in rel else []
-    workers = max(1, config.concurrency) if extractor.name != "rules" else 1
-    if workers == 1 or len(units) == 1:
-        results = [_guarded(u, extractor, rel) for u in units]
-    elif pool is not None:
-        results = list(pool.map(lambda u: _guarded(u, extractor, rel), units))
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as own:
-            results = list(own.map(lambda u: _guarded(u, extractor, rel), units))
+    extracted: list[ExtractResult | None] = [None] * len(units)
+    extract_all = getattr(extractor, "extract_all", None)
+    if extract_all is not None:
+        # A model reads the file's Units together: small ones share a request, requests run at once on `pool`.
+        started = time.perf_counter()
+        try:
+            extracted = list(extract_all(units, pool))
+        except MemoryError:
+            raise
+        except Exception as exc:
+            return doc, units, [failed_result(rel, f"内部错误：{type(exc).__name__}: {exc}"[:200], extractor.name)]
+        shared = (time.perf_counter() - started) / len(units)
+    results = [_guarded(u, extractor, rel, e) for u, e in zip(units, extracted, strict=True)]
+    if extract_all is not None:
+        for r in results:
+            r.seconds += shared
     for r in results:
         if note:
             r.detail = "；".join([*note, r.detail] if r.detail else note)
     return doc, units, results
 
 
-def _guarded(unit: Unit, extractor: Extractor, rel: str) -> UnitResult:
+def _guarded(unit: Unit, extractor: Extractor, rel: str, extracted: ExtractResult | None = None) -> UnitResult:
     try:
-        return _audit_unit(unit, extractor, rel)
+        return _audit_unit(unit, extractor, rel, extracted)
     except MemoryError:
         raise
     except Exception as exc:

@@ -319,7 +319,8 @@ def audit(
     ] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="不生成 report.html 复核页面")] = False,
     extractor: Annotated[
-        ExtractorChoice, typer.Option(help="抽取方式：auto=配置了模型则用llm，否则rules")
+        ExtractorChoice,
+        typer.Option(help="抽取方式：规则总会运行；配置了模型时 auto、hybrid、llm 都是规则加模型（模型只能补充）"),
     ] = ExtractorChoice.auto,
     model: Annotated[str | None, typer.Option(envvar="AUDITOR_MODEL", help="模型名")] = None,
     base_url: Annotated[str | None, typer.Option(envvar="OPENAI_BASE_URL", help="OpenAI兼容接口地址")] = None,

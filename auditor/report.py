@@ -48,13 +48,22 @@ REPORT_COLUMNS = (
 _PLAIN_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?%?$")
 
 
+# Excel holds at most 32,767 characters in a cell and cuts the rest without a word; a longer cell (a model's
+# runaway reply, a pasted dump) is cut here, visibly.
+EXCEL_CELL = 32767
+_CUT_MARK = "……（已截断）"
+
+
 def safe_cell(value: Any) -> str:
-    """Prefix a cell Excel would run as a formula with ', except a plain number such as -4.31."""
+    """Prefix a cell Excel would run as a formula with ', except a plain number such as -4.31; cut a cell longer
+    than Excel holds."""
     if value is None:
         return ""
     s = str(value.value) if isinstance(value, Enum) else str(value)
     if s and s[0] in "=+-@\t\r" and not _PLAIN_NUMBER.match(s):
-        return "'" + s
+        s = "'" + s
+    if len(s) > EXCEL_CELL:
+        s = s[: EXCEL_CELL - len(_CUT_MARK)] + _CUT_MARK
     return s
 
 

@@ -99,7 +99,9 @@ def run_batch(
         if len(found.skipped) == 1 and not Path(path).is_dir():
             raise ConfigError(f"{found.skipped[0][0]}：{found.skipped[0][1]}，无法审核")
         raise ConfigError(f"{path} 中没有可审核的报告文件（PDF、Word、TXT、MD）")
-    make_extractor(config)  # a configuration that cannot work fails here, before the output is touched
+    # A configuration that cannot work fails here, before the output is touched; the cache is left to the workers,
+    # which say in the reports what they found wrong with it.
+    make_extractor(replace(config, no_cache=True))
     baseline = Baseline.load(options.baseline) if options.baseline else None
     settings = settings_key(config, content_hash(options.baseline) if options.baseline else "")
     result = BatchResult(found)
@@ -114,7 +116,10 @@ def run_batch(
         # --concurrency bounds the model requests of the whole run: the workers share it.
         per_worker = replace(config, concurrency=max(1, config.concurrency // jobs))
         tasks = [FileTask(i, str(p), name, per_worker, review=options.html) for i, p, name in todo]
-        preload(["auditor.audit", "auditor.extract.rules", "auditor.checks", "pymupdf", "docx"])
+        modules = ["auditor.audit", "auditor.extract.rules", "auditor.checks", "pymupdf", "docx"]
+        if config.resolved() != "rules":
+            modules.append("auditor.extract.warm")  # instructor, openai and what they load lazily: ~1.5 s
+        preload(modules)
         pool = Pool(
             audit_task,
             jobs=jobs,

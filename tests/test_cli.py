@@ -121,3 +121,9 @@ def test_bad_input_fixtures_through_the_cli(tmp_path: Path) -> None:
             assert all(g["status"] in {"ok", "flagged", "unchecked"} for g in got), exp["file"]
     # The cover letter states no checkable number: unchecked, not ok.
     assert [g["status"] for g in report["002_ea3c1a2ff2229891.txt"]] == ["unchecked", "ok", "flagged", "ok"]
+
+
+def test_a_cell_longer_than_excel_holds_is_cut_visibly() -> None:
+    cell = safe_cell("=" + "长" * 40_000)
+    assert len(cell) == 32767 and cell.startswith("'=") and cell.endswith("（已截断）")
+    assert safe_cell("长" * 32767) == "长" * 32767  # exactly Excel's limit: kept whole

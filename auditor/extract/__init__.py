@@ -22,6 +22,8 @@ class ExtractResult:
     completion_tokens: int = 0
     cached: bool = False
     disagreements: int = 0
+    notes: list[str] = field(default_factory=list)  # for the detail column (disagreements spelled out)
+    warnings: list[str] = field(default_factory=list)  # each becomes a warning row (a model that failed)
 
 
 @dataclass
@@ -46,10 +48,11 @@ class ExtractConfig:
     max_tokens: int | None = None
 
     def resolved(self) -> str:
-        """The extractor actually used: auto means llm when a model is configured."""
-        if self.extractor == "auto":
-            return "llm" if self.model else "rules"
-        return self.extractor
+        """The extractor actually used: the rules alone, or with a model configured the rules and the model
+        (hybrid; `llm` is another name for it, since the rules always run)."""
+        if self.extractor == "rules" or (self.extractor == "auto" and not self.model):
+            return "rules"
+        return "hybrid"
 
 
 class Extractor(Protocol):

@@ -15,40 +15,25 @@ import logging
 import os
 import re
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import instructor
 import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
 from instructor.core.hooks import Hooks
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from auditor.errors import ConfigError, LLMError
 from auditor.extract import ExtractConfig, ExtractResult
 from auditor.extract.cache import LLMCache, cache_key
-from auditor.facts import (
-    SCHEMA_VERSION,
-    ChangeClaim,
-    Claim,
-    Evidence,
-    Facts,
-    FundFlow,
-    FundMention,
-    GradeBand,
-    Indicator,
-    Quantity,
-    Rating,
-    RatioClaim,
-    ScoreNode,
-    Statement,
-    SumClaim,
-)
-from auditor.numbers import NUMBER_RE, canonical, fold, parse
+from auditor.extract.relations import Builder, Reply
+from auditor.facts import SCHEMA_VERSION, Evidence, Facts, FundFlow, Quantity
+from auditor.numbers import canonical, fold
 from auditor.units import Unit
 
 # Instructor logs every failed attempt at ERROR level; without a handler Python's last-resort
@@ -56,7 +41,7 @@ from auditor.units import Unit
 # application configures logging, and they still propagate to its handlers.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
 
-LLM_SCHEMA_VERSION = "1"
+LLM_SCHEMA_VERSION = "2"
 DEFAULT_PROMPT = "extract_facts.md"
 DEFAULT_CHUNK_CHARS = 6000
 DEFAULT_REASK = 1
@@ -65,181 +50,29 @@ DEFAULT_BACKOFF_MAX = 30.0
 DEFAULT_RETRY_AFTER_MAX = 120.0
 DEFAULT_MAX_TOKENS: int | None = None  # the server's own limit unless configured
 _MODES = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON, "md_json": instructor.Mode.MD_JSON}
-_GRADES = {"优秀", "优", "良好", "良", "中等", "中", "合格", "及格", "差", "不合格"}
 _RETRY_STATUS = {408, 409, 429}
 
-# ----------------------------------------------------------------------------- the schema the model fills
+# ----------------------------------------------------------------------------- what the model is asked for
 
-
-class LQ(BaseModel):
-    """一个数值：原文照抄的数字、单位，以及包含这个数字的原文片段。"""
-
-    number: str = Field(description="数字，按原文照抄（如 1,133.73、104.45、６４０），不要计算、换算或四舍五入")
-    unit: str = Field(default="", description="单位：万元、元、亿元、%、人、万人、人次、分、家、次、个 等；没有则留空")
-    quote: str = Field(description="从原文逐字复制的一段连续文字（约10～40字），必须包含这个数字")
-    label: str = Field(default="", description="原文对这个数的称呼，如 当年下达、实际支出、自评得分")
-
-
-class LFundFlow(BaseModel):
-    """一项资金在本年度的收支情况；原文没有的项目留空（null）。"""
-
-    name: str = Field(description="资金名称或表格行名，如 年度资金总额、中央补助")
-    allocated: LQ | None = Field(default=None, description="当年下达/到位/收入")
-    carryover: LQ | None = Field(default=None, description="上年结转")
-    available: LQ | None = Field(default=None, description="可用资金合计/共计/总计")
-    budget: LQ | None = Field(default=None, description="全年预算数")
-    spent: LQ | None = Field(default=None, description="实际支出/全年执行数")
-    spent_carryover: LQ | None = Field(default=None, description="结转资金支出")
-    spent_current: LQ | None = Field(default=None, description="当年下达资金支出")
-    balance: LQ | None = Field(default=None, description="本年结余/收支结余/年末资金结余")
-    prior_balance: LQ | None = Field(default=None, description="上年结余")
-    closing_balance: LQ | None = Field(default=None, description="年末滚存结余")
-    rate: LQ | None = Field(default=None, description="原文写明的预算执行率")
-    source: Literal["prose", "table"] = Field(default="prose", description="prose=正文文字，table=自评表等表格的一行")
-
-
-class LSum(BaseModel):
-    """原文中的合计与其分项（其中……；合计；表格父行与子行；共3次=1+1+1）。"""
-
-    label: str = Field(description="合计项的名称")
-    total: LQ
-    parts: list[LQ]
-    exhaustive: bool = Field(default=True, description="分项是否列全；只列了部分（如“主要包括”）时为 false")
-
-
-class LRatio(BaseModel):
-    """原文写明的百分比及其分子、分母（如 完成比例104.45%，202,992/194,350）。"""
-
-    label: str
-    rate: LQ
-    numerator: list[LQ]
-    denominator: list[LQ]
-    complement: bool = Field(default=False, description="百分比等于 1 − 分子÷分母 时为 true")
-
-
-class LChange(BaseModel):
-    """由前值变为后值，并写明变化量或变化率。"""
-
-    label: str
-    before: LQ
-    after: LQ
-    change: LQ
-    direction: Literal["增加", "减少"]
-    relative: bool = Field(description="变化量是相对前值的百分比时为 true")
-
-
-class LScore(BaseModel):
-    """评分体系中的一个指标（一级/二级/三级），用 id 和 parent 表示上下级。"""
-
-    id: int = Field(description="本次回答内的编号，从1开始")
-    parent: int | None = Field(default=None, description="上级指标的 id；一级指标为 null")
-    name: str
-    level: int = Field(default=1, description="1、2 或 3 级")
-    max_score: LQ | None = Field(default=None, description="分值/满分/权重")
-    score: LQ | None = Field(default=None, description="自评得分/实得分")
-    deduction: LQ | None = Field(default=None, description="扣分")
-    not_applicable: bool = Field(default=False, description="写明不适用或不扣分")
-    source: Literal["prose", "table"] = Field(default="prose", description="prose=正文文字，table=评分表")
-
-
-class LIndicator(BaseModel):
-    """绩效指标表的一行：指标名称、指标值（目标）、实际完成值、得分、未完成原因。"""
-
-    name: str
-    levels: list[str] = Field(default_factory=list, description="一级、二级指标名称")
-    op: Literal[">=", "<=", "=", ">", "<", "range", "text"] = Field(
-        default="text", description="目标的比较方式；定性目标为 text；区间如 6-9 为 range"
-    )
-    target: LQ | None = None
-    target_high: LQ | None = Field(default=None, description="区间目标的上限")
-    target_text: str = Field(default="", description="指标值单元格原文")
-    actual: LQ | None = None
-    actual_text: str = Field(default="", description="实际完成值单元格原文")
-    score: LQ | None = None
-    max_score: LQ | None = None
-    reason: str = Field(default="", description="未完成原因原文，没有则留空")
-    has_reason_column: bool = Field(default=False, description="表格是否有“未完成原因”一栏")
-    quote: str = Field(description="该行原文片段，逐字复制")
-
-
-class LBand(BaseModel):
-    """报告声明的等级区间，如 90（含）-100分为优。"""
-
-    grade: str
-    low: str
-    high: str
-    low_inclusive: bool = True
-    high_inclusive: bool = False
-    quote: str = Field(default="", description="声明该区间的原文片段，逐字复制")
-
-
-class LRating(BaseModel):
-    """总分及评定等级。"""
-
-    score: LQ
-    grade: str | None = Field(default=None, description="优、良、中、差 等原文用词")
-    grade_quote: str = Field(default="", description="写出等级的原文片段")
-    bands: list[LBand] = Field(default_factory=list)
-
-
-class LClaim(BaseModel):
-    """声称目标全部完成或未偏离的句子。"""
-
-    kind: Literal["no_deviation", "all_met"]
-    quote: str
-
-
-class LStatement(BaseModel):
-    """表格或正文中对某一事项的定性说明：称其及时（timely），或承认滞后（late）。"""
-
-    subject: str = Field(description="所说的事项，如 下达及时性、资金拨付")
-    kind: Literal["timely", "late"]
-    quote: str
-
-
-class LFundMention(BaseModel):
-    """正文中归于某项具名资金的金额。"""
-
-    fund: str = Field(description="金额旁边写的资金名称，按原文")
-    amount: LQ
-
-
-class ExtractedFacts(BaseModel):
-    """从报告片段中抽取的全部数据。"""
-
-    fund: str = Field(default="", description="本报告评价的资金名称，按标题或表格原文")
-    fund_flows: list[LFundFlow] = Field(default_factory=list)
-    sums: list[LSum] = Field(default_factory=list)
-    ratios: list[LRatio] = Field(default_factory=list)
-    changes: list[LChange] = Field(default_factory=list)
-    scores: list[LScore] = Field(default_factory=list)
-    indicators: list[LIndicator] = Field(default_factory=list)
-    ratings: list[LRating] = Field(default_factory=list)
-    claims: list[LClaim] = Field(default_factory=list)
-    statements: list[LStatement] = Field(default_factory=list)
-    fund_mentions: list[LFundMention] = Field(default_factory=list)
-
-
-# Every list of Facts the converter fills, in reading order; a Facts field missing here is a test failure.
-ITEM_LISTS = (
-    "fund_flows",
-    "sums",
-    "ratios",
-    "changes",
-    "scores",
+# The relations a model can add (auditor.extract.relations); every other kind of Fact is the rules' alone.
+ITEM_LISTS = ("fund_flows", "sums", "ratios", "changes", "scores")
+RULES_ONLY = (
+    "restatements",
+    "products",
+    "item_counts",
     "indicators",
     "ratings",
     "claims",
     "statements",
     "fund_mentions",
 )
-# Restatements (a table figure the text repeats) come from the rules' table readers; the model is not asked.
-RULES_ONLY = ("restatements", "products", "item_counts")
 HANDLED_FIELDS = frozenset({*ITEM_LISTS, *RULES_ONLY, "fund", "dropped"})
 # The schema the model sees is part of the cache key, so editing a description cannot serve stale replies.
 _SCHEMA_SHA = hashlib.sha256(
-    json.dumps(ExtractedFacts.model_json_schema(), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    json.dumps(Reply.model_json_schema(), sort_keys=True, ensure_ascii=False).encode("utf-8")
 ).hexdigest()[:12]
+# Each section of report text in a request stands between these markers, after its title.
+BEGIN, END = "<<<报告原文>>>\n", "\n<<<原文结束>>>"
 
 
 # ----------------------------------------------------------------------------- prompts
@@ -438,185 +271,6 @@ def _place(item: Any, finder: QuoteFinder, anchor: float | None) -> float | None
     return anchor
 
 
-# ----------------------------------------------------------------------------- conversion to Facts
-
-
-class _Converter:
-    """Turns one chunk's ExtractedFacts into Facts; counts values that cannot even be parsed."""
-
-    def __init__(self, finder: QuoteFinder) -> None:
-        self.finder = finder
-        self.dropped = 0
-
-    def text(self, s: str | None) -> str:
-        """Free text shown in messages: a number in it that the chunk does not contain is removed."""
-        s = s or ""
-        for m in reversed(list(NUMBER_RE.finditer(fold(s)))):
-            if not self.finder.has_number(m.group(0)):
-                s = s[: m.start()] + s[m.end() :]
-        return s
-
-    def q(self, lq: LQ | None) -> Quantity | None:
-        if lq is None:
-            return None
-        number = (lq.number or "").strip()
-        parsed = parse(number)
-        if parsed is None:
-            self.dropped += 1
-            return None
-        unit = fold(lq.unit or "").strip()
-        if re.search(r"\d", unit):
-            unit = ""
-        value, decimals = parsed
-        return Quantity(
-            value=value,
-            unit=unit,
-            text=number,
-            decimals=decimals,
-            evidence=Evidence(quote=(lq.quote or "").strip()),
-            label=self.text(lq.label),
-        )
-
-    def qs(self, items: list[LQ]) -> list[Quantity] | None:
-        out = [self.q(x) for x in items]
-        return None if any(x is None for x in out) else [x for x in out if x is not None]
-
-    def facts(self, ef: ExtractedFacts) -> Facts:
-        f = Facts()
-        for lf in ef.fund_flows:
-            flow = FundFlow(
-                name=self.text(lf.name), source=lf.source, **{k: self.q(getattr(lf, k)) for k in _FLOW_FIELDS}
-            )
-            if any(getattr(flow, k) is not None for k in _FLOW_FIELDS):
-                f.fund_flows.append(flow)
-        for ls in ef.sums:
-            total, parts = self.q(ls.total), self.qs(ls.parts)
-            if total is not None and parts:
-                f.sums.append(SumClaim(label=self.text(ls.label), total=total, parts=parts, exhaustive=ls.exhaustive))
-        for lr in ef.ratios:
-            rate, num, den = self.q(lr.rate), self.qs(lr.numerator), self.qs(lr.denominator)
-            if rate is not None and num and den:
-                f.ratios.append(
-                    RatioClaim(
-                        label=self.text(lr.label), rate=rate, numerator=num, denominator=den, complement=lr.complement
-                    )
-                )
-        for lc in ef.changes:
-            before, after, change = self.q(lc.before), self.q(lc.after), self.q(lc.change)
-            if before is not None and after is not None and change is not None:
-                f.changes.append(
-                    ChangeClaim(
-                        label=self.text(lc.label),
-                        before=before,
-                        after=after,
-                        change=change,
-                        direction=1 if lc.direction == "增加" else -1,
-                        relative=lc.relative,
-                    )
-                )
-        f.scores = self.tree(ef.scores)
-        for li in ef.indicators:
-            quote = (li.quote or "").strip() or li.name
-            f.indicators.append(
-                Indicator(
-                    name=self.text(li.name),
-                    levels=[self.text(x) for x in li.levels],
-                    op=li.op,
-                    target=self.q(li.target),
-                    target_high=self.q(li.target_high),
-                    target_text=self.text(li.target_text),
-                    actual=self.q(li.actual),
-                    actual_text=self.text(li.actual_text),
-                    score=self.q(li.score),
-                    max_score=self.q(li.max_score),
-                    reason=self.text(li.reason),
-                    has_reason_column=li.has_reason_column,
-                    evidence=Evidence(quote=quote),
-                )
-            )
-        for lr in ef.ratings:
-            score = self.q(lr.score)
-            if score is None:
-                continue
-            grade = (lr.grade or "").strip() or None
-            if grade is not None and grade not in _GRADES:
-                grade = None  # only a grade word the checks know can be compared with the bands
-            gq = (lr.grade_quote or "").strip()
-            f.ratings.append(
-                Rating(
-                    score=score,
-                    grade=grade,
-                    grade_evidence=Evidence(quote=gq) if grade and gq else None,
-                    bands=[b for b in (self.band(x) for x in lr.bands) if b is not None],
-                )
-            )
-        for lc in ef.claims:
-            if (lc.quote or "").strip():
-                f.claims.append(Claim(kind=lc.kind, evidence=Evidence(quote=lc.quote.strip())))
-        for st in ef.statements:
-            if (st.quote or "").strip():
-                f.statements.append(
-                    Statement(subject=self.text(st.subject), kind=st.kind, evidence=Evidence(quote=st.quote.strip()))
-                )
-        for fm in ef.fund_mentions:
-            amount = self.q(fm.amount)
-            if amount is not None:
-                f.fund_mentions.append(FundMention(fund=self.text(fm.fund), amount=amount))
-        f.fund = self.text(ef.fund)
-        f.dropped = self.dropped
-        return f
-
-    def band(self, lb: LBand) -> GradeBand | None:
-        """A declared grade band; its bounds are no Quantities, so they are checked here against the quote."""
-        lo, hi = parse(lb.low or ""), parse(lb.high or "")
-        grade = (lb.grade or "").strip()
-        quote = lb.quote or ""
-        ok = lo is not None and hi is not None and grade in _GRADES and bool(self.finder.all(quote))
-        if ok:
-            for bound in (lb.low, lb.high):
-                if parse(bound) != (Decimal(0), 0) and not QuoteFinder(quote, 0).has_number(bound):
-                    ok = False
-        if not ok:
-            self.dropped += 1
-            return None
-        assert lo is not None and hi is not None
-        return GradeBand(
-            grade=grade, low=lo[0], high=hi[0], low_inclusive=lb.low_inclusive, high_inclusive=lb.high_inclusive
-        )
-
-    def tree(self, items: list[LScore]) -> list[ScoreNode]:
-        """Build the score tree from the flat id/parent list; a node whose parent is unknown becomes a root."""
-        nodes: dict[int, ScoreNode] = {}
-        order: list[tuple[LScore, ScoreNode]] = []
-        for ls in items:
-            node = ScoreNode(
-                name=self.text(ls.name),
-                level=ls.level,
-                max_score=self.q(ls.max_score),
-                score=self.q(ls.score),
-                deduction=self.q(ls.deduction),
-                not_applicable=ls.not_applicable,
-                source=ls.source,
-            )
-            if ls.id not in nodes:
-                nodes[ls.id] = node
-            order.append((ls, node))
-        roots: list[ScoreNode] = []
-        parent_of = {ls.id: ls.parent for ls, _ in order}
-        for ls, node in order:
-            p = ls.parent
-            # Walk up to make sure the chain ends; a cycle would otherwise hide nodes from the checks.
-            seen, cur = {ls.id}, p
-            while cur is not None and cur not in seen and cur in parent_of:
-                seen.add(cur)
-                cur = parent_of[cur]
-            if p is None or p not in nodes or nodes[p] is node or cur is not None:
-                roots.append(node)
-            else:
-                nodes[p].children.append(node)
-        return roots
-
-
 _FLOW_FIELDS = [k for k in FundFlow.model_fields if k not in {"name", "source", "inferred"}]
 
 
@@ -732,12 +386,72 @@ class _Truncated(Exception):
 
 @dataclass
 class _Tally:
+    """What one Unit's extraction cost and found."""
+
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     chunks: int = 0
     cached_chunks: int = 0
+    dropped: int = 0
     facts: list[Facts] = field(default_factory=list)
+
+
+@dataclass
+class _Outcome:
+    """What one request (and its halves, if it had to be split) cost and found, Facts by Unit index."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    dropped: int = 0
+    cached: bool = False
+    facts: list[tuple[int, Facts]] = field(default_factory=list)
+
+    def absorb(self, other: _Outcome) -> None:
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.dropped += other.dropped
+        self.facts.extend(other.facts)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A stretch of one Unit's text in a request: the Unit's index in the file, where the stretch starts in
+    the Unit, the text and the Unit's title."""
+
+    unit: int
+    offset: int
+    text: str
+    title: str
+
+
+def render_sections(sections: list[Section]) -> str:
+    """The report text of a request: each section after its report's title, between the markers."""
+    return "\n\n".join(f"《{s.title}》\n{BEGIN}{s.text}{END}" for s in sections)
+
+
+def pack(units: list[Unit], max_chars: int) -> list[list[Section]]:
+    """The requests for a file's Units: each Unit cut at paragraph ends into pieces of at most `max_chars`,
+    then consecutive pieces joined into one request while they fit, so a cover letter rides along with the
+    next report instead of costing a request of its own."""
+    pieces = [
+        Section(i, offset, text, u.title)
+        for i, u in enumerate(units)
+        for offset, text in chunk_text(u.text, max_chars)
+        if text.strip()
+    ]
+    requests: list[list[Section]] = []
+    size = 0
+    for p in pieces:
+        if requests and size + len(p.text) <= max_chars:
+            requests[-1].append(p)
+            size += len(p.text)
+        else:
+            requests.append([p])
+            size = len(p.text)
+    return requests
 
 
 def _setting(config: ExtractConfig, name: str, override: Any, default: Any) -> Any:
@@ -776,6 +490,7 @@ class LLMExtractor:
         )
         self._secret = config.api_key
         self.max_attempts = max(1, int(config.max_attempts))
+        self.concurrency = max(1, int(config.concurrency))
         self.chunk_chars = int(_setting(config, "chunk_chars", chunk_chars, DEFAULT_CHUNK_CHARS))
         self.reask = int(_setting(config, "reask", reask, DEFAULT_REASK))
         self.backoff = float(_setting(config, "backoff", backoff, DEFAULT_BACKOFF))
@@ -804,13 +519,60 @@ class LLMExtractor:
 
     # ------------------------------------------------------------------ public
     def extract(self, unit: Unit) -> ExtractResult:
-        """Facts of one Unit from all its chunks, merged; raises LLMError when the retry budget is spent."""
-        tally = _Tally()
-        pieces = [(o, p) for o, p in chunk_text(unit.text, self.chunk_chars) if p.strip()]
-        for i, (offset, piece) in enumerate(pieces, 1):
-            part = "全文" if len(pieces) == 1 else f"第{i}部分（共{len(pieces)}部分）"
-            self._chunk(unit, offset, piece, part, tally, may_split=True)
+        """Facts of one Unit; raises LLMError when the retry budget is spent."""
+        [result] = self.extract_all([unit])
+        if isinstance(result, LLMError):
+            raise result
+        return result
+
+    def extract_all(self, units: list[Unit], pool: Executor | None = None) -> list[ExtractResult | LLMError]:
+        """Facts of the Units of one file, asked in requests sized to the work: small Units share a request up
+        to the chunk size, long ones are cut at paragraph ends, and the requests run at once on `pool` (or on
+        --concurrency threads). A Unit whose request failed gets the LLMError in its place."""
+        requests = pack(units, self.chunk_chars)
+        tallies = [_Tally() for _ in units]
+        if not requests:
+            return [self._result(t) for t in tallies]
+
+        def run(sections: list[Section]) -> _Outcome | LLMError:
+            try:
+                return self._request(units, sections, may_split=True)
+            except LLMError as exc:
+                return exc
+
+        if pool is not None and len(requests) > 1:
+            outcomes = list(pool.map(run, requests))
+        elif self.concurrency > 1 and len(requests) > 1:
+            with ThreadPoolExecutor(min(self.concurrency, len(requests))) as own:
+                outcomes = list(own.map(run, requests))
+        else:
+            outcomes = [run(r) for r in requests]
+        failed: dict[int, LLMError] = {}
+        for sections, outcome in zip(requests, outcomes, strict=True):
+            if isinstance(outcome, LLMError):
+                for s in sections:
+                    failed.setdefault(s.unit, outcome)
+                continue
+            # A request's cost is the first of its Units': the file's total stays right.
+            first = tallies[sections[0].unit]
+            first.calls += outcome.calls
+            first.prompt_tokens += outcome.prompt_tokens
+            first.completion_tokens += outcome.completion_tokens
+            first.dropped += outcome.dropped
+            for s in sections:
+                tallies[s.unit].chunks += 1
+                tallies[s.unit].cached_chunks += int(outcome.cached)
+            for i, facts in outcome.facts:
+                tallies[i].facts.append(facts)
+        return [failed[i] if i in failed else self._result(t) for i, t in enumerate(tallies)]
+
+    def take_notes(self) -> list[str]:
+        """What went wrong around the requests since the last call (a cache moved aside or turned off)."""
+        return self.cache.take_warnings() if self.cache is not None else []
+
+    def _result(self, tally: _Tally) -> ExtractResult:
         facts = merge_chunks(tally.facts)
+        facts.dropped += tally.dropped
         return ExtractResult(
             facts=facts,
             extractor=self.name,
@@ -820,12 +582,13 @@ class LLMExtractor:
             cached=tally.chunks > 0 and tally.cached_chunks == tally.chunks,
         )
 
-    # ------------------------------------------------------------------ one chunk
-    def _messages(self, unit: Unit, piece: str, part: str) -> list[dict[str, str]]:
-        user = self.prompt.render(
-            title=unit.title, fund=unit.fund or "（未注明）", year=unit.year or "（未注明）", part=part, text=piece
-        )
-        return [{"role": "system", "content": self.prompt.system}, {"role": "user", "content": user}]
+    # ------------------------------------------------------------------ one request
+    def _messages(self, sections: list[Section]) -> list[dict[str, str]]:
+        body = render_sections(sections)
+        return [
+            {"role": "system", "content": self.prompt.system},
+            {"role": "user", "content": self.prompt.render(sections=body)},
+        ]
 
     def _key(self, messages: list[dict[str, str]]) -> str:
         text_hash = hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode("utf-8")).hexdigest()
@@ -838,46 +601,82 @@ class LLMExtractor:
             schema_version=f"{SCHEMA_VERSION}.{LLM_SCHEMA_VERSION}.{_SCHEMA_SHA}",
         )
 
-    def _chunk(self, unit: Unit, offset: int, piece: str, part: str, tally: _Tally, may_split: bool) -> None:
-        messages = self._messages(unit, piece, part)
+    def _request(self, units: list[Unit], sections: list[Section], may_split: bool) -> _Outcome:
+        messages = self._messages(sections)
         key = self._key(messages)
-        tally.chunks += 1
+        outcome = _Outcome()
         hit = self.cache.get(key) if self.cache is not None else None
-        if hit is not None:
-            tally.cached_chunks += 1
+        reply: Reply | None = None
         if hit is not None and hit.get("split"):
-            self._split(unit, offset, piece, part, tally)
-            return
+            return self._split(units, sections, outcome, cached=True)
         if hit is not None:
-            reply = ExtractedFacts.model_validate(hit["reply"])
-        else:
             try:
-                reply = self._ask(messages, tally)
+                reply = Reply.model_validate(hit["reply"])
+                outcome.cached = True
+            except (ValidationError, KeyError, TypeError):
+                # A poisoned or outdated entry: evicted, and the model asked again (once, as any miss).
+                self._evict(key)
+        if reply is None:
+            try:
+                reply = self._ask(messages, outcome)
             except _Truncated:
-                if not may_split or len(piece) < 2:
+                if not may_split or (len(sections) == 1 and len(sections[0].text) < 2):
                     raise LLMError("模型输出被截断（finish_reason=length），缩小分块后仍被截断") from None
                 if self.cache is not None:
                     self.cache.put(key, {"split": True}, model=self.model, prompt_version=self.prompt.version)
-                self._split(unit, offset, piece, part, tally)
-                return
+                return self._split(units, sections, outcome, cached=False)
             if self.cache is not None:
                 self.cache.put(
                     key, {"reply": reply.model_dump(mode="json")}, model=self.model, prompt_version=self.prompt.version
                 )
-        finder = QuoteFinder(piece, unit.start + offset)
-        conv = _Converter(finder)
-        facts = conv.facts(reply)
-        place_all(facts, finder)
-        tally.facts.append(facts)
+        self._attribute(reply, units, sections, outcome)
+        return outcome
 
-    def _split(self, unit: Unit, offset: int, piece: str, part: str, tally: _Tally) -> None:
-        # Truncated output shrinks the chunk once: the halves may not split again.
-        halves = [(o, p) for o, p in halve(piece) if p.strip()]
-        for i, (sub_off, sub) in enumerate(halves, 1):
-            label = f"{part}之{i}/{len(halves)}" if part != "全文" else f"第{i}部分（共{len(halves)}部分）"
-            self._chunk(unit, offset + sub_off, sub, label, tally, may_split=False)
+    def _evict(self, key: str) -> None:
+        if self.cache is not None:
+            self.cache.evict(key)
 
-    def _ask(self, messages: list[dict[str, str]], tally: _Tally) -> ExtractedFacts:
+    def _split(self, units: list[Unit], sections: list[Section], outcome: _Outcome, cached: bool) -> _Outcome:
+        """Truncated output shrinks the request once: its sections in two halves, or a lone section's text."""
+        if len(sections) > 1:
+            mid = len(sections) // 2
+            halves = [sections[:mid], sections[mid:]]
+        else:
+            s = sections[0]
+            halves = [[Section(s.unit, s.offset + o, p, s.title)] for o, p in halve(s.text) if p.strip()]
+        for half in halves:
+            part = self._request(units, half, may_split=False)
+            outcome.absorb(part)
+        outcome.cached = cached and outcome.calls == 0
+        return outcome
+
+    def _attribute(self, reply: Reply, units: list[Unit], sections: list[Section], outcome: _Outcome) -> None:
+        """Build each relation into Facts and give it to the section whose text holds all its quotes (a relation
+        whose quotes stand in two reports, or in none, is dropped and counted)."""
+        builder = Builder()
+        finders = [QuoteFinder(s.text, units[s.unit].start + s.offset) for s in sections]
+        anchors: list[float | None] = [None] * len(sections)
+        per_section = [Facts() for _ in sections]
+        for relation in reply.relations:
+            one = Facts()
+            if not builder.relation(relation, one):
+                builder.dropped += 1
+                continue
+            name = next(n for n in ITEM_LISTS if getattr(one, n))
+            item = getattr(one, name)[0]
+            quotes = [slot[2].quote for slot in _evidence_slots(item)]
+            home = next((k for k, f in enumerate(finders) if all(f.all(q) for q in quotes)), None)
+            if home is None:
+                builder.dropped += 1
+                continue
+            anchors[home] = _place(item, finders[home], anchors[home])
+            if isinstance(item, FundFlow) and not item.name:
+                item.name = units[sections[home].unit].fund
+            getattr(per_section[home], name).append(item)
+        outcome.dropped += builder.dropped
+        outcome.facts.extend((s.unit, f) for s, f in zip(sections, per_section, strict=True))
+
+    def _ask(self, messages: list[dict[str, str]], tally: _Outcome) -> Reply:
         """One structured request under the retry budget; usage and request count go to the tally."""
         hooks = Hooks()
 
@@ -908,7 +707,7 @@ class LLMExtractor:
                     reply, _completion = self._instructor.chat.completions.create_with_completion(
                         model=self.model,
                         messages=messages,
-                        response_model=ExtractedFacts,
+                        response_model=Reply,
                         max_retries=self.reask,
                         hooks=hooks,
                         **extra,
@@ -965,3 +764,15 @@ def merge_chunks(parts: list[Facts]) -> Facts:
                 if getattr(target, k) is None and getattr(flow, k) is not None:
                     setattr(target, k, getattr(flow, k))
     return out
+
+
+def warm_up() -> None:
+    """Load what the first request would load lazily (the SDK's resources, its HTTP and TLS stack, Instructor's
+    patching): run once in the forkserver, so each worker process starts with it instead of paying ~0.8 s."""
+    client = openai.OpenAI(api_key="warm-up", base_url="http://127.0.0.1:9/v1", max_retries=0)
+    try:
+        for mode in _MODES.values():
+            instructor.from_openai(client, mode=mode)
+        Reply.model_json_schema()
+    finally:
+        client.close()

@@ -1,213 +1,226 @@
-"""The hybrid extractor: rules and LLM both read the Unit and their Facts are merged.
+"""The hybrid extractor: the rules always read the Unit, and a model's relations are added to what they found.
 
-Items are matched by where their numbers stand in the text (or by name); a value both agree on
-is kept once, a value only one side found is kept, and where they disagree the rules' value,
-read from the document's structure, wins and the disagreement is counted.
+The model can add; it can never remove or change. A relation the rules already read is kept as the rules read
+it. A model value standing on a number the rules read with another value, or in another role of a fund's
+money, is a disagreement: reported, not used. If the model fails (the endpoint is down, the replies are
+garbage), the Unit keeps its rules results with a warning naming the failure. A report telling the model to
+find nothing can therefore lower nothing.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from auditor.extract import Extractor, ExtractResult
-from auditor.extract.llm import QuoteFinder
-from auditor.facts import Claim, Evidence, Facts, FundFlow, Indicator, Quantity, Rating, ScoreNode
+from auditor.errors import LLMError
+from auditor.extract import ExtractResult
+from auditor.extract.llm import LLMExtractor, QuoteFinder
+from auditor.extract.rules import RulesExtractor
+from auditor.facts import Facts, FundFlow, Quantity, ScoreNode
 from auditor.units import Unit
 
 _FLOW_FIELDS = [k for k in FundFlow.model_fields if k not in {"name", "source", "inferred"}]
-_IND_FIELDS = ["target", "target_high", "actual", "score", "max_score"]
 _NODE_FIELDS = ["max_score", "score", "deduction"]
+MAX_NOTES = 3  # disagreements spelled out in the detail column; the count has them all
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[\s（）()“”\"'、，,：:—\-·.．0-9]", "", name or "")
+@dataclass
+class _Read:
+    """What the rules read at one place of the text: the value, and the role it plays in a fund's money."""
+
+    value: Decimal
+    unit: str
+    role: str = ""
 
 
+@dataclass
 class _Merger:
-    def __init__(self, unit: Unit) -> None:
-        self.finder = QuoteFinder(unit.text, unit.start)
-        self.disagreements = 0
+    unit: Unit
+    finder: QuoteFinder = field(init=False)
+    read: dict[int, list[_Read]] = field(default_factory=dict)
+    disagreements: list[str] = field(default_factory=list)
 
-    # ------------------------------------------------------------------ quantities
+    def __post_init__(self) -> None:
+        self.finder = QuoteFinder(self.unit.text, self.unit.start)
+
     def where(self, q: Quantity | None) -> int | None:
         """Document offset of the number itself (not of its quote), or None when unknown."""
         if q is None or q.evidence.start is None or q.evidence.end is None:
             return None
         return self.finder.number_span(q.evidence.start, q.evidence.end, q.text)[0]
 
-    def same_place(self, a: Quantity | None, b: Quantity | None) -> bool:
-        wa, wb = self.where(a), self.where(b)
-        return wa is not None and wa == wb
+    def learn(self, rules: Facts) -> None:
+        """Index every number the rules read by where it stands, with its role when it is a fund's money."""
+        roles: dict[int, str] = {}
+        for flow in rules.fund_flows:
+            for k in _FLOW_FIELDS:
+                at = self.where(getattr(flow, k))
+                if at is not None:
+                    roles[at] = k
+        for q in _quantities(rules):
+            at = self.where(q)
+            if at is not None:
+                self.read.setdefault(at, []).append(_Read(q.value, q.unit, roles.get(at, "")))
 
-    @staticmethod
-    def agree(a: Quantity | None, b: Quantity | None) -> bool:
-        if a is None or b is None:
-            return True  # one side does not state it (a change whose last-year value is unstated)
-        return a.value == b.value and (not a.unit or not b.unit or a.unit == b.unit)
+    def conflict(self, q: Quantity, role: str = "") -> str:
+        """Why a model value cannot stand beside what the rules read at its place ("" when it can)."""
+        at = self.where(q)
+        name = q.label or q.evidence.quote
+        for r in self.read.get(at, []) if at is not None else []:
+            if r.value != q.value or (q.unit and r.unit and q.unit != r.unit):
+                return f"“{name}”规则读为{r.value}{r.unit}，模型读为{q.value}{q.unit}"
+            if role and r.role and role != r.role:
+                ours, theirs = _ROLE_ZH.get(r.role, r.role), _ROLE_ZH.get(role, role)
+                return f"“{name}”{q.text}{q.unit}：规则读作{ours}，模型读作{theirs}"
+        return ""
 
-    def field(self, keep: Any, name: str, other: Any) -> None:
-        """Merge one Quantity field of a matched item: fill a gap from the LLM, count a conflict."""
-        mine, theirs = getattr(keep, name), getattr(other, name)
-        if theirs is None:
-            return
-        if mine is None:
-            setattr(keep, name, theirs)
-        elif not self.agree(mine, theirs):
-            self.disagreements += 1
+    def known(self, q: Quantity | None) -> bool:
+        at = self.where(q)
+        return at is not None and at in self.read
 
-    def values(self, qs: list[Quantity]) -> list[tuple[Decimal, str]]:
-        return sorted((q.value, q.unit) for q in qs)
+    def usable(self, item: Any, roles: dict[int, str] | None = None) -> bool:
+        """A model item none of whose values disagrees with the rules; a disagreement is recorded."""
+        for q in _quantities(item):
+            why = self.conflict(q, (roles or {}).get(id(q), ""))
+            if why:
+                self.disagreements.append(why)
+                return False
+        return True
 
-    # ------------------------------------------------------------------ items
+    # ------------------------------------------------------------------ adding the model's relations
     def flows(self, mine: list[FundFlow], theirs: list[FundFlow]) -> None:
+        """A model flow fills the fields a rules flow of the same money left empty, or stands as a new flow."""
         for t in theirs:
+            roles = {id(getattr(t, k)): k for k in _FLOW_FIELDS if getattr(t, k) is not None}
+            if not self.usable(t, roles):
+                continue
             match = next(
-                (m for m in mine if any(self.same_place(getattr(m, k), getattr(t, k)) for k in _FLOW_FIELDS)), None
+                (
+                    m
+                    for m in mine
+                    if any(self.where(getattr(m, k)) == self.where(getattr(t, k)) is not None for k in _FLOW_FIELDS)
+                ),
+                None,
             )
-            if match is None:
-                match = next((m for m in mine if _key(m.name) and _key(m.name) == _key(t.name)), None)
             if match is None:
                 mine.append(t)
                 continue
             for k in _FLOW_FIELDS:
-                self.field(match, k, t)
+                if getattr(match, k) is None and getattr(t, k) is not None:
+                    setattr(match, k, getattr(t, k))
 
-    def claims_of(self, mine: list[Any], theirs: list[Any], head: str, parts: tuple[str, ...]) -> None:
-        """Sums, ratios and changes: matched by where their headline number stands, else by label."""
+    def claims_of(self, mine: list[Any], theirs: list[Any], head: str) -> None:
+        """Sums, ratios and changes: one whose headline number the rules read in such a relation is theirs."""
+        heads = {self.where(getattr(m, head)) for m in mine} - {None}
         for t in theirs:
-            match = next((m for m in mine if self.same_place(getattr(m, head), getattr(t, head))), None)
-            if match is None:
-                match = next(
-                    (
-                        m
-                        for m in mine
-                        if _key(m.label)
-                        and _key(m.label) == _key(t.label)
-                        and self.agree(getattr(m, head), getattr(t, head))
-                    ),
-                    None,
-                )
-            if match is None:
-                mine.append(t)
+            if self.where(getattr(t, head)) in heads or not self.usable(t):
                 continue
-            same = self.agree(getattr(match, head), getattr(t, head))
-            for p in parts:
-                a, b = getattr(match, p), getattr(t, p)
-                if isinstance(a, list):
-                    same = same and self.values(a) == self.values(b)
-                else:
-                    same = same and self.agree(a, b)
-            if not same:
-                self.disagreements += 1
+            mine.append(t)
 
-    def indicators(self, mine: list[Indicator], theirs: list[Indicator]) -> None:
+    def scores(self, mine: list[ScoreNode], theirs: list[ScoreNode]) -> None:
+        """A model score relation is added when the rules' tree holds none of its numbers."""
         for t in theirs:
-            match = next(
-                (m for m in mine if any(self.same_place(getattr(m, k), getattr(t, k)) for k in _IND_FIELDS)), None
-            )
-            if match is None:
-                match = next((m for m in mine if _key(m.name) and _key(m.name) == _key(t.name)), None)
-            if match is None:
-                mine.append(t)
+            if any(self.known(q) for q in _quantities(t)) or not self.usable(t):
                 continue
-            for k in _IND_FIELDS:
-                self.field(match, k, t)
-
-    def ratings(self, mine: list[Rating], theirs: list[Rating]) -> None:
-        for t in theirs:
-            match = next((m for m in mine if self.same_place(m.score, t.score)), None)
-            if match is None and len(mine) == 1 and len(theirs) == 1:
-                match = mine[0]
-            if match is None:
-                mine.append(t)
-                continue
-            self.field(match, "score", t)
-            if match.grade is None and t.grade is not None:
-                match.grade, match.grade_evidence = t.grade, t.grade_evidence
-            if not match.bands and t.bands:
-                match.bands = t.bands
-
-    def nodes(self, mine: list[ScoreNode], theirs: list[ScoreNode], top: bool) -> None:
-        for t in theirs:
-            match = next(
-                (m for m in mine if m.source == t.source and _key(m.name) and _key(m.name) == _key(t.name)), None
-            )
-            if match is None:
-                if top or not mine:
-                    mine.append(t)
-                continue
-            for k in _NODE_FIELDS:
-                self.field(match, k, t)
-            # A rules node keeps its own list of children: adding ones it did not see would change the sum.
-            self.nodes(match.children, t.children, top=not match.children)
-
-    @staticmethod
-    def overlap(a: Evidence, b: Evidence) -> bool:
-        if a.start is None or a.end is None or b.start is None or b.end is None:
-            return bool(a.quote) and a.quote == b.quote
-        return a.start < b.end and b.start < a.end
-
-    def claims(self, mine: list[Claim], theirs: list[Claim]) -> None:
-        self.located(mine, theirs, lambda x: x.evidence, same=lambda a, b: a.kind == b.kind)
-
-    def located(
-        self,
-        mine: list[Any],
-        theirs: list[Any],
-        evidence: Callable[[Any], Evidence],
-        same: Callable[[Any, Any], bool] = lambda a, b: True,
-    ) -> None:
-        """Items known by where they stand (claims, statements, mentions): the LLM's new ones are added."""
-        for t in theirs:
-            if not any(same(m, t) and self.overlap(evidence(m), evidence(t)) for m in mine):
-                mine.append(t)
+            mine.append(t)
 
 
-def merge_facts(rules: Facts, llm: Facts, unit: Unit) -> tuple[Facts, int]:
-    """The rules' Facts completed with the LLM's; returns the merged Facts and the disagreement count."""
+_ROLE_ZH = {
+    "allocated": "当年下达",
+    "carryover": "上年结转",
+    "available": "可用资金",
+    "budget": "预算",
+    "spent": "支出",
+    "spent_carryover": "结转资金支出",
+    "spent_current": "当年资金支出",
+    "balance": "结余",
+    "prior_balance": "上年结余",
+    "closing_balance": "滚存结余",
+    "rate": "执行率",
+}
+
+
+def _quantities(obj: Any) -> Iterator[Quantity]:
+    if isinstance(obj, Quantity):
+        yield obj
+    elif isinstance(obj, list):
+        for x in obj:
+            yield from _quantities(x)
+    elif hasattr(type(obj), "model_fields"):
+        for name in type(obj).model_fields:
+            yield from _quantities(getattr(obj, name))
+
+
+def merge_facts(rules: Facts, llm: Facts, unit: Unit) -> tuple[Facts, list[str]]:
+    """The rules' Facts with the model's relations added; returns them and the disagreements, each one line."""
     out = rules.model_copy(deep=True)
     other = llm.model_copy(deep=True)
     m = _Merger(unit)
+    m.learn(rules)
     m.flows(out.fund_flows, other.fund_flows)
-    m.claims_of(out.sums, other.sums, "total", ("parts",))
-    m.claims_of(out.ratios, other.ratios, "rate", ("numerator", "denominator"))
-    m.claims_of(out.changes, other.changes, "change", ("before", "after"))
-    m.indicators(out.indicators, other.indicators)
-    m.ratings(out.ratings, other.ratings)
-    m.nodes(out.scores, other.scores, top=True)
-    m.claims(out.claims, other.claims)
-    m.located(out.statements, other.statements, lambda x: x.evidence)
-    m.located(out.fund_mentions, other.fund_mentions, lambda x: x.amount.evidence)
-    m.located(out.restatements, other.restatements, lambda x: x.first.evidence)
-    m.located(out.products, other.products, lambda x: x.amount.evidence)
-    m.located(out.item_counts, other.item_counts, lambda x: x.count.evidence)
-    out.fund = out.fund or other.fund
+    m.claims_of(out.sums, other.sums, "total")
+    m.claims_of(out.ratios, other.ratios, "rate")
+    m.claims_of(out.changes, other.changes, "change")
+    m.scores(out.scores, other.scores)
+    out.fund = rules.fund or other.fund
     out.dropped = rules.dropped + llm.dropped
     return out, m.disagreements
 
 
 class HybridExtractor:
-    """Runs the rules and the LLM extractor on each Unit and merges their Facts (rules win conflicts)."""
+    """The rules on each Unit, then a model's relations added (never removing or changing the rules' Facts)."""
 
     name = "hybrid"
 
-    def __init__(self, rules: Extractor, llm: Extractor) -> None:
+    def __init__(self, rules: RulesExtractor, llm: LLMExtractor) -> None:
         self.rules = rules
         self.llm = llm
 
     def extract(self, unit: Unit) -> ExtractResult:
-        r = self.rules.extract(unit)
-        lr = self.llm.extract(unit)  # an LLMError fails the Unit, as with --extractor llm
-        facts, disagreements = merge_facts(r.facts, lr.facts, unit)
-        return ExtractResult(
-            facts=facts,
-            extractor=self.name,
-            llm_calls=lr.llm_calls,
-            prompt_tokens=lr.prompt_tokens,
-            completion_tokens=lr.completion_tokens,
-            cached=lr.cached,
-            disagreements=r.disagreements + lr.disagreements + disagreements,
-        )
+        return self.extract_all([unit])[0]
+
+    def extract_all(self, units: list[Unit], pool: Executor | None = None) -> list[ExtractResult]:
+        """Every Unit of a file: the rules' results, completed by the model's where it adds something."""
+        ruled = [self.rules.extract(u) for u in units]
+        try:
+            modelled: list[ExtractResult | LLMError] = list(self.llm.extract_all(units, pool))
+        except LLMError as exc:
+            modelled = [exc] * len(units)
+        except Exception as exc:  # a reply nobody foresaw must not cost the rules' findings
+            failure = LLMError(f"模型抽取出错：{type(exc).__name__}")
+            modelled = [failure] * len(units)
+        results = []
+        # Said once per file, on its first report: a cache moved aside or turned off.
+        notes = self.llm.take_notes()
+        for unit, r, m in zip(units, ruled, modelled, strict=True):
+            if isinstance(m, LLMError):
+                results.append(
+                    ExtractResult(
+                        facts=r.facts,
+                        extractor=self.name,
+                        warnings=[f"{m.reason}；本报告只有规则读出的结果"],
+                        notes=notes,
+                    )
+                )
+                notes = []
+                continue
+            facts, disagreements = merge_facts(r.facts, m.facts, unit)
+            spelled = "；".join(disagreements[:MAX_NOTES])
+            spelled_out = [f"模型与规则读数不一致{len(disagreements)}处，未采用模型的读数：{spelled}"]
+            results.append(
+                ExtractResult(
+                    facts=facts,
+                    extractor=self.name,
+                    llm_calls=m.llm_calls,
+                    prompt_tokens=m.prompt_tokens,
+                    completion_tokens=m.completion_tokens,
+                    cached=m.cached,
+                    disagreements=len(disagreements),
+                    notes=[*notes, *m.notes, *(spelled_out if disagreements else [])],
+                )
+            )
+            notes = []
+        return results

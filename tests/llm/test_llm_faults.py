@@ -28,22 +28,18 @@ TEXT = (
 )
 
 
-def q(number: str, unit: str, quote: str, label: str = "") -> dict[str, str]:
-    return {"number": number, "unit": unit, "quote": quote, "label": label}
+def v(label: str, number: str, unit: str, quote: str) -> dict[str, str]:
+    """A value as the contract has a model give it: its label, its number, and a quote holding both."""
+    return {"label": label, "number": number, "unit": unit, "quote": quote}
 
 
-FLOW = {
-    "name": "补助资金",
-    "allocated": q("1,108", "万元", "当年下达资金1,108万元", "当年下达"),
-    "carryover": q("25.73", "万元", "上年结转25.73万元", "上年结转"),
-    "available": q("1133.73", "万元", "合计1133.73万元", "合计"),
-    "spent": q("883.3", "万元", "实际支出883.3万元", "实际支出"),
-    "rate": q("77.52", "%", "预算执行率为77.52%", "预算执行率"),
-}
-GOOD: dict[str, Any] = {
-    "fund_flows": [FLOW],
-    "sums": [{"label": "合计", "total": FLOW["available"], "parts": [FLOW["allocated"], FLOW["carryover"]]}],
-}
+ALLOCATED = v("当年下达资金", "1,108", "万元", "当年下达资金1,108万元")
+CARRYOVER = v("上年结转", "25.73", "万元", "上年结转25.73万元")
+TOTAL = v("合计", "1133.73", "万元", "合计1133.73万元")
+SPENT = v("实际支出", "883.3", "万元", "实际支出883.3万元")
+RATE = v("预算执行率", "77.52", "%", "预算执行率为77.52%")
+FLOW = {"kind": "flow", "stated": RATE, "operands": [ALLOCATED, CARRYOVER, TOTAL, SPENT]}
+GOOD: dict[str, Any] = {"relations": [FLOW, {"kind": "sum", "stated": TOTAL, "operands": [ALLOCATED, CARRYOVER]}]}
 
 
 def stated_numbers_occur(flags: list[Any], text: str) -> bool:
@@ -59,7 +55,7 @@ def test_a_reply_becomes_facts_with_offsets_and_usage(tmp_path: Path) -> None:
         assert srv.count == 1
         body = srv.seen[0].body
     assert res.llm_calls == 1 and res.prompt_tokens == 321 and res.completion_tokens == 123 and not res.cached
-    assert body["model"] == "m" and body["tools"][0]["function"]["name"] == "ExtractedFacts"
+    assert body["model"] == "m" and body["tools"][0]["function"]["name"] == "Reply"
     flow = res.facts.fund_flows[0]
     assert flow.allocated is not None and flow.allocated.value == 1108 and flow.allocated.text == "1,108"
     assert flow.rate is not None and flow.rate.decimals == 2
@@ -167,7 +163,7 @@ def test_non_json_every_time_fails_after_the_reask_bound(tmp_path: Path) -> None
 
 
 def test_a_reply_that_breaks_the_schema_is_reasked_with_the_error(tmp_path: Path) -> None:
-    with FakeOpenAI([Reply('{"fund_flows": "not a list"}'), Reply(GOOD)]) as srv:
+    with FakeOpenAI([Reply('{"relations": "not a list"}'), Reply(GOOD)]) as srv:
         res = extractor(srv.base_url, tmp_path, reask=1).extract(unit_of(TEXT))
         assert srv.count == 2
         second = srv.seen[1].body["messages"]
@@ -176,7 +172,7 @@ def test_a_reply_that_breaks_the_schema_is_reasked_with_the_error(tmp_path: Path
 
 
 def test_schema_errors_stop_at_the_reask_bound(tmp_path: Path) -> None:
-    with FakeOpenAI(responder=lambda body: Reply('{"fund_flows": 7}')) as srv:
+    with FakeOpenAI(responder=lambda body: Reply('{"relations": 7}')) as srv:
         with pytest.raises(LLMError, match="不符合结构"):
             extractor(srv.base_url, tmp_path, reask=2).extract(unit_of(TEXT))
         assert srv.count == 3
@@ -200,9 +196,9 @@ def test_400_is_not_retried_and_its_message_is_kept(tmp_path: Path) -> None:
 
 
 def test_truncated_output_shrinks_the_chunk_and_retries_once(tmp_path: Path) -> None:
-    first_half = {"fund_flows": [FLOW]}
-    second_half = {"fund_flows": [], "ratios": []}
-    with FakeOpenAI([Reply('{"fund_flows": [', finish_reason="length"), Reply(first_half), Reply(second_half)]) as srv:
+    first_half = {"relations": [FLOW]}
+    second_half = {"relations": []}
+    with FakeOpenAI([Reply('{"relations": [', finish_reason="length"), Reply(first_half), Reply(second_half)]) as srv:
         res = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
         assert srv.count == 3
         halves = [s.body["messages"][-1]["content"] for s in srv.seen[1:]]
@@ -244,35 +240,32 @@ def test_json_mode_sends_json_object_and_reads_plain_json(tmp_path: Path) -> Non
 
 def test_a_number_not_in_the_text_is_dropped_and_counted(tmp_path: Path) -> None:
     invented = {
-        "fund_flows": [
+        "relations": [
             {
-                "name": "补助资金",
-                "allocated": q("1,108", "万元", "当年下达资金1,108万元"),
-                "spent": q("465.41", "万元", "实际支出883.3万元"),  # quote is real, number is not in it
-                "available": q("999", "万元", "合计999万元"),  # quote is not in the text at all
-                "rate": q("77.52", "%", "预算执行率为77.52%"),
-            }
-        ],
-        "ratings": [
-            {
-                "score": q("95", "分", "自评得分95分"),
-                "grade": "优",
-                "bands": [{"grade": "优", "low": "90", "high": "100", "quote": "90分以上为优"}],
-            }
-        ],
+                "kind": "flow",
+                "stated": RATE,
+                "operands": [
+                    ALLOCATED,
+                    v("实际支出", "465.41", "万元", "实际支出883.3万元"),  # the quote is real, its number is not
+                ],
+            },
+            {"kind": "sum", "stated": v("合计", "999", "万元", "合计999万元"), "operands": [ALLOCATED, CARRYOVER]},
+            {"kind": "flow", "stated": RATE, "operands": [ALLOCATED]},  # all of it in the text: kept
+        ]
     }
     unit = unit_of(TEXT)
     with FakeOpenAI([Reply(invented)]) as srv:
         res = extractor(srv.base_url, tmp_path).extract(unit)
         assert srv.count == 1
     facts = ground(res.facts, unit)
-    flow = facts.fund_flows[0]
-    assert flow.spent is None and flow.available is None and flow.allocated is not None
-    assert facts.ratings == []
-    assert facts.dropped == 4  # spent, available, the rating's score and its invented band
+    [flow] = facts.fund_flows
+    assert flow.rate is not None and flow.allocated is not None and flow.spent is None
+    assert facts.sums == []
+    # The spent value and then its flow; the sum, whose total's quote stands nowhere in the text.
+    assert facts.dropped == 3
     flags = run_checks(facts)
     grounding = [f for f in flags if f.check == "GROUNDING"]
-    assert len(grounding) == 1 and grounding[0].stated == "4"
+    assert len(grounding) == 1 and grounding[0].stated == "3"
     assert stated_numbers_occur(flags, TEXT)
     assert not any("465.41" in f.message or "999" in f.message for f in flags)
 
@@ -280,12 +273,14 @@ def test_a_number_not_in_the_text_is_dropped_and_counted(tmp_path: Path) -> None
 def test_full_width_digits_are_grounded(tmp_path: Path) -> None:
     text = "当年下达资金１，１０８万元，实际支出８８３．３万元，预算执行率为７９．７２％。\n"
     reply = {
-        "fund_flows": [
+        "relations": [
             {
-                "name": "资金",
-                "allocated": q("１，１０８", "万元", "当年下达资金１，１０８万元"),
-                "spent": q("883.3", "万元", "实际支出８８３．３万元"),
-                "rate": q("７９．７２", "％", "预算执行率为７９．７２％"),
+                "kind": "flow",
+                "stated": v("预算执行率", "７９．７２", "％", "预算执行率为７９．７２％"),
+                "operands": [
+                    v("当年下达资金", "１，１０８", "万元", "当年下达资金１，１０８万元"),
+                    v("实际支出", "883.3", "万元", "实际支出８８３．３万元"),
+                ],
             }
         ]
     }
@@ -302,41 +297,31 @@ def test_full_width_digits_are_grounded(tmp_path: Path) -> None:
     assert not [f for f in run_checks(facts) if f.check == "EXEC_RATE" and f.flagged]
 
 
-def test_an_invented_number_in_a_name_never_reaches_a_message(tmp_path: Path) -> None:
+def test_a_value_whose_label_is_not_in_its_quote_is_dropped(tmp_path: Path) -> None:
+    # A spent amount put in the budget's place: the report's words (实际支出) decide its role, and a label the
+    # quote does not hold is not the report's word.
     reply = {
-        "fund_flows": [
-            {
-                "name": "补助资金（共9999万元）",
-                "spent": q("883.3", "万元", "实际支出883.3万元"),
-                "available": q("1133.73", "万元", "合计1133.73万元"),
-                "rate": q("77.52", "%", "预算执行率为77.52%"),
-            }
+        "relations": [
+            {"kind": "flow", "stated": RATE, "operands": [v("全年预算", "883.3", "万元", "实际支出883.3万元"), TOTAL]}
         ]
     }
     with FakeOpenAI([Reply(reply)]) as srv:
         res = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
-    assert "9999" not in res.facts.fund_flows[0].name
-
-
-def test_an_unknown_grade_word_is_not_used(tmp_path: Path) -> None:
-    reply = {"ratings": [{"score": q("91.54", "分", "评价得分91.54分"), "grade": "excellent!"}]}
-    text = "本项目绩效评价得分91.54分，等级为优。"
-    with FakeOpenAI([Reply(reply)]) as srv:
-        res = extractor(srv.base_url, tmp_path).extract(unit_of(text))
-    assert res.facts.ratings[0].grade is None
+    assert res.facts.fund_flows == [] and res.facts.dropped == 2  # the value, then its flow
 
 
 def test_long_units_are_chunked_and_merged_with_document_offsets(tmp_path: Path) -> None:
-    para = "（{i}）第{i}项工作支出{n}万元，按计划完成。\n\n"
+    para = "（{i}）第{i}项工作预算资金{n}万元，实际支出{n}万元，按计划完成。\n\n"
     text = "".join(para.format(i=i, n=100 + i) for i in range(1, 41))
     prefix = "封面\n\n"
     doc_text = prefix + text
 
     def reply(body: dict[str, Any]) -> Reply:
-        content = body["messages"][-1]["content"]
-        chunk = content.split("<<<报告原文>>>\n", 1)[1]
-        first = chunk.split("工作支出", 1)[1].split("万元", 1)[0]
-        return Reply({"fund_flows": [{"name": f"第{first}", "spent": q(first, "万元", f"工作支出{first}万元")}]})
+        chunk = body["messages"][-1]["content"].split("<<<报告原文>>>\n", 1)[1]
+        n = chunk.split("预算资金", 1)[1].split("万元", 1)[0]  # the chunk's first paragraph
+        budget = v("预算资金", n, "万元", f"预算资金{n}万元")
+        spent = v("实际支出", n, "万元", f"实际支出{n}万元")
+        return Reply({"relations": [{"kind": "flow", "stated": spent, "operands": [budget]}]})
 
     from auditor.documents import Document
     from auditor.units import Unit
@@ -350,8 +335,9 @@ def test_long_units_are_chunked_and_merged_with_document_offsets(tmp_path: Path)
     values = [f.spent.value for f in res.facts.fund_flows if f.spent]
     assert values == sorted(values) and len(values) == n
     for f in res.facts.fund_flows:
-        ev = f.spent.evidence if f.spent else None
-        assert ev is not None and ev.start is not None and doc_text[ev.start : ev.end] == ev.quote
+        for q in (f.spent, f.budget):
+            assert q is not None and q.evidence.start is not None
+            assert doc_text[q.evidence.start : q.evidence.end] == q.evidence.quote
 
 
 def test_missing_model_is_a_config_error() -> None:
@@ -362,3 +348,21 @@ def test_missing_model_is_a_config_error() -> None:
 def test_the_extractor_repr_hides_the_key(tmp_path: Path) -> None:
     ex = extractor("http://127.0.0.1:9/v1", tmp_path)
     assert FAKE_KEY not in repr(ex) and ex.name == "llm"
+
+
+def test_a_cached_reply_that_no_longer_validates_is_evicted_and_asked_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    unit = unit_of(TEXT)
+    with FakeOpenAI(responder=lambda body: Reply(GOOD)) as srv:
+        first = extractor(srv.base_url, tmp_path).extract(unit)
+        db = sqlite3.connect(tmp_path / "cache" / "llm-cache.sqlite3")
+        with db:
+            db.execute("""UPDATE replies SET value = '{"reply": {"relations": "poisoned"}}'""")
+        db.close()
+        again = extractor(srv.base_url, tmp_path).extract(unit)
+        assert srv.count == 2  # asked once more, not re-asked in a loop
+        third = extractor(srv.base_url, tmp_path).extract(unit)
+        assert srv.count == 2  # the fresh reply replaced the poisoned one
+    assert not again.cached and again.llm_calls == 1 and third.cached
+    assert again.facts == first.facts == third.facts

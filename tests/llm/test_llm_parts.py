@@ -47,9 +47,11 @@ def test_halve_cuts_near_the_middle_at_a_boundary() -> None:
 
 def test_the_prompt_file_has_a_version_and_both_parts() -> None:
     p = load_prompt()
-    assert p.version and "{text}" in p.user and "quote" in p.system
-    rendered = p.render(title="T", fund="F", year="2024", part="全文", text="原文{x}")
-    assert "原文{x}" in rendered and "{title}" not in rendered
+    assert p.version and "{sections}" in p.user and "quote" in p.system
+    rendered = p.render(sections="原文{x}")
+    assert "原文{x}" in rendered and "{sections}" not in rendered
+    # A fixed prefix first, the report text last: providers' prompt caching then reuses everything before it.
+    assert rendered.endswith("原文{x}")
 
 
 def test_a_malformed_prompt_is_a_config_error(tmp_path: Path) -> None:
@@ -99,50 +101,85 @@ def qty(text: str, number: str, unit: str = "万元") -> Quantity:
 
 
 class Fixed:
-    def __init__(self, name: str, facts: Facts, calls: int = 0) -> None:
+    def __init__(self, name: str, facts: Facts | Exception, calls: int = 0) -> None:
         self.name, self.facts, self.calls = name, facts, calls
 
     def extract(self, unit: object) -> ExtractResult:
+        if isinstance(self.facts, Exception):
+            raise self.facts
         return ExtractResult(facts=self.facts.model_copy(deep=True), extractor=self.name, llm_calls=self.calls)
 
+    def extract_all(self, units: list[object], pool: object = None) -> list[ExtractResult]:
+        return [self.extract(u) for u in units]
 
-def test_hybrid_keeps_agreed_values_once_and_rules_win_disagreements() -> None:
-    rules = Facts(
-        fund_flows=[
-            FundFlow(
-                name="补助资金",
-                allocated=qty("当年下达资金1,108万元", "1,108"),
-                spent=qty("实际支出883.3万元", "883.3"),
-            )
-        ]
-    )
+    def take_notes(self) -> list[str]:
+        return []
+
+
+RULES_FLOW = Facts(
+    fund_flows=[
+        FundFlow(
+            name="补助资金", allocated=qty("当年下达资金1,108万元", "1,108"), spent=qty("实际支出883.3万元", "883.3")
+        )
+    ]
+)
+MODEL_SUM = SumClaim(
+    label="合计",
+    total=qty("合计1133.73万元", "1133.73"),
+    parts=[qty("当年下达资金1,108万元", "1,108"), qty("上年结转25.73万元", "25.73")],
+)
+
+
+def test_hybrid_adds_what_the_model_read_and_fills_a_flow_it_agrees_with() -> None:
     llm = Facts(
         fund_flows=[
             FundFlow(
                 name="医疗补助资金",
                 allocated=qty("当年下达资金1,108万元", "1,108"),
-                spent=qty("实际支出883.3万元", "883.3").model_copy(update={"value": Decimal("833.3")}),
                 rate=qty("预算执行率为77.52%", "77.52", "%"),
             )
         ],
-        sums=[
-            SumClaim(
-                label="合计",
-                total=qty("合计1133.73万元", "1133.73"),
-                parts=[qty("当年下达资金1,108万元", "1,108"), qty("上年结转25.73万元", "25.73")],
-            )
-        ],
+        sums=[MODEL_SUM],
         dropped=2,
     )
-    hybrid = HybridExtractor(rules=Fixed("rules", rules), llm=Fixed("llm", llm, calls=3))
+    hybrid = HybridExtractor(rules=Fixed("rules", RULES_FLOW), llm=Fixed("llm", llm, calls=3))
     res = hybrid.extract(unit_of(TEXT))
-    assert res.extractor == "hybrid" and res.llm_calls == 3
-    assert len(res.facts.fund_flows) == 1  # matched by where its numbers stand, not by name
-    flow = res.facts.fund_flows[0]
-    assert flow.spent is not None and flow.spent.value == Decimal("883.3")  # rules win
-    assert flow.rate is not None and flow.rate.value == Decimal("77.52")  # the LLM fills a gap
-    assert res.disagreements == 1
-    assert len(res.facts.sums) == 1 and res.facts.dropped == 2
+    assert res.extractor == "hybrid" and res.llm_calls == 3 and res.disagreements == 0
+    [flow] = res.facts.fund_flows  # matched by where its numbers stand, not by name
+    assert flow.name == "补助资金" and flow.spent is not None and flow.spent.value == Decimal("883.3")
+    assert flow.rate is not None and flow.rate.value == Decimal("77.52")  # the model fills a gap
+    assert res.facts.sums == [MODEL_SUM] and res.facts.dropped == 2
+
+
+def test_a_model_value_that_disagrees_with_the_rules_is_reported_not_used() -> None:
+    misread = qty("实际支出883.3万元", "883.3").model_copy(update={"value": Decimal("833.3")})
+    llm = Facts(
+        fund_flows=[FundFlow(name="补助资金", spent=misread, rate=qty("预算执行率为77.52%", "77.52", "%"))],
+        sums=[MODEL_SUM],
+    )
+    hybrid = HybridExtractor(rules=Fixed("rules", RULES_FLOW), llm=Fixed("llm", llm))
+    res = hybrid.extract(unit_of(TEXT))
+    [flow] = res.facts.fund_flows
+    assert flow.spent is not None and flow.spent.value == Decimal("883.3") and flow.rate is None
+    assert res.disagreements == 1 and "833.3" in res.notes[0] and "883.3" in res.notes[0]
+    assert res.facts.sums == [MODEL_SUM]  # the model's other relation stands on its own
+
+
+def test_a_model_value_in_another_role_than_the_rules_read_is_not_used() -> None:
+    as_budget = qty("实际支出883.3万元", "883.3")
+    llm = Facts(fund_flows=[FundFlow(name="补助资金", budget=as_budget, rate=qty("预算执行率为77.52%", "77.52", "%"))])
+    res = HybridExtractor(rules=Fixed("rules", RULES_FLOW), llm=Fixed("llm", llm)).extract(unit_of(TEXT))
+    assert res.disagreements == 1 and "支出" in res.notes[0] and "预算" in res.notes[0]
+    assert res.facts.fund_flows == RULES_FLOW.fund_flows
+
+
+def test_a_failing_model_leaves_the_rules_results_and_a_warning() -> None:
+    from auditor.errors import LLMError
+
+    for failure in (LLMError("LLM 抽取失败（m，共4次请求）：连接失败或被中断"), RuntimeError("boom")):
+        res = HybridExtractor(rules=Fixed("rules", RULES_FLOW), llm=Fixed("llm", failure)).extract(unit_of(TEXT))
+        assert res.facts == RULES_FLOW and res.extractor == "hybrid"
+        assert len(res.warnings) == 1 and "只有规则读出的结果" in res.warnings[0]
 
 
 def test_hybrid_with_identical_facts_changes_nothing() -> None:
@@ -156,8 +193,8 @@ def test_hybrid_with_identical_facts_changes_nothing() -> None:
             )
         ],
     )
-    merged, n = merge_facts(facts, facts, unit_of(TEXT))
-    assert n == 0 and merged == facts
+    merged, disagreements = merge_facts(facts, facts, unit_of(TEXT))
+    assert disagreements == [] and merged == facts
 
 
 def test_hybrid_merges_a_change_whose_last_year_value_one_side_leaves_unstated() -> None:
@@ -178,5 +215,5 @@ def test_hybrid_merges_a_change_whose_last_year_value_one_side_leaves_unstated()
         ]
     )
     llm = Facts(changes=[rules.changes[0].model_copy(update={"before": qty("合计1133.73万元", "1133.73")})])
-    merged, n = merge_facts(rules, llm, unit_of(TEXT))
-    assert n == 0 and merged.changes == rules.changes
+    merged, disagreements = merge_facts(rules, llm, unit_of(TEXT))
+    assert disagreements == [] and merged.changes == rules.changes

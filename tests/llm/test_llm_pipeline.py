@@ -1,5 +1,5 @@
-"""`audit --extractor llm` end to end against the replaying server: seeds give the rules' flags, a rerun makes
-no request, faults fail one Unit and the run goes on, and the API key is written nowhere."""
+"""`audit` with a model end to end against the replaying server: seeds give the rules' flags, a rerun makes
+no request, a failing endpoint costs a Unit its model part only, and the API key is written nowhere."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from auditor.extract import ExtractConfig
 from ..conftest import SEEDS
 from .conftest import FAKE_KEY, llm_config
 from .fake_openai import Drop, FakeOpenAI, Hang, Raw, Reply, Status, Step
-from .record_seeds import chunk_of, replies, sha
+from .record_seeds import replies, request_text, sha
 
 runner = CliRunner()
 # start/end are left out: a quote never starts with a space, while a rules span sometimes does.
@@ -36,17 +36,17 @@ def flag_rows(out: Path) -> list[tuple[str, ...]]:
 
 
 class Replay:
-    """Answers each chunk with its recorded reply; an unknown chunk means the recordings are stale."""
+    """Answers each request with its recorded reply; an unknown request means the recordings are stale."""
 
     def __init__(self) -> None:
         self.replies = replies()
 
     def __call__(self, body: dict[str, Any]) -> Step:
-        chunk = chunk_of(body)
-        reply = self.replies.get(sha(chunk)) if chunk is not None else None
+        text = request_text(body)
+        reply = self.replies.get(sha(text)) if text is not None else None
         if reply is None:
             return Status(400, message="no recorded reply: run python -m tests.llm.record_seeds")
-        return Reply(reply, prompt_tokens=1000 + len(chunk or ""), completion_tokens=200)
+        return Reply(reply, prompt_tokens=1000 + len(text or ""), completion_tokens=200)
 
 
 def audit(args: list[str], env: dict[str, str] | None = None) -> Any:
@@ -77,9 +77,10 @@ def test_seeds_with_llm_give_the_rules_flags_and_a_rerun_is_free(
     assert second.exit_code == first.exit_code
     reports = rows(tmp_path / "out1" / "reports.csv")
     assert all(r["status"] != "failed" for r in reports), [r["detail"] for r in reports]
-    assert n_first == sum(int(r["llm_calls"]) for r in reports) >= len(reports)
-    assert all(int(r["prompt_tokens"]) > 0 and r["cached"] == "no" for r in reports)
-    assert all(r["dropped"] == "0" for r in reports)
+    # A request's cost is written on the first report it reads (small ones share a request).
+    assert n_first == sum(int(r["llm_calls"]) for r in reports) == len(Replay().replies)
+    assert sum(int(r["prompt_tokens"]) for r in reports) > 0 and all(r["cached"] == "no" for r in reports)
+    assert all(r["dropped"] == "0" and r["disagreements"] == "0" for r in reports)
     assert flag_rows(tmp_path / "out1") == flag_rows(rules_out), (
         "llm flags differ from rules flags; after a rules change re-record: python -m tests.llm.record_seeds"
     )
@@ -116,7 +117,7 @@ def test_concurrency_overlaps_requests(tmp_path: Path) -> None:
 
 
 FAULTS: dict[str, tuple[list[Step], int, str]] = {
-    # name: (what the server does for every request about report b, requests b costs, reason in detail)
+    # name: (what the server does for every request about report b, requests b costs, reason in the warning)
     "500": ([Status(500)] * 3, 3, "HTTP 500"),
     "429": ([Status(429, {"Retry-After": "0"})] * 3, 3, "HTTP 429"),
     "hang": ([Hang(3)] * 3, 3, "超时"),
@@ -126,34 +127,34 @@ FAULTS: dict[str, tuple[list[Step], int, str]] = {
 }
 
 
+def flow(n: str, s: str) -> dict[str, Any]:
+    def v(label: str, number: str, unit: str) -> dict[str, str]:
+        return {"label": label, "number": number, "unit": unit, "quote": f"{label}{number}{unit}"}
+
+    return {
+        "kind": "flow",
+        "stated": v("预算执行率为", "95", "%"),
+        "operands": [v("下达资金", n, "万元"), v("实际支出", s, "万元")],
+    }
+
+
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_a_unit_that_keeps_failing_fails_alone(tmp_path: Path, fault: str, fast_retries: None) -> None:
+def test_a_failing_endpoint_costs_a_unit_its_model_part_only(tmp_path: Path, fault: str, fast_retries: None) -> None:
     steps, cost, reason = FAULTS[fault]
     src = tmp_path / "in"
     src.mkdir()
-    # a: 90 ÷ 100 is not the stated 95% (flagged); c: 190 ÷ 200 is 95% (ok); b: the server fails.
+    # a: 90 ÷ 100 is not the stated 95% (flagged); c: 190 ÷ 200 is 95% (ok); b: the server fails for it, and
+    # its rules results stand (a rate of 80 ÷ 100, stated as 90%: flagged whatever the model does).
     (src / "a.txt").write_text("当年下达资金100万元，实际支出90万元，预算执行率为95%。\n", encoding="utf-8")
-    (src / "b.txt").write_text("另一份报告：实际支出80万元。\n", encoding="utf-8")
+    (src / "b.txt").write_text("另一份报告：当年下达资金100万元，实际支出80万元，预算执行率为90%。\n", encoding="utf-8")
     (src / "c.txt").write_text("当年下达资金200万元，实际支出190万元，预算执行率为95%。\n", encoding="utf-8")
     script = list(steps)
 
     def respond(body: dict[str, Any]) -> Step:
-        chunk = chunk_of(body) or ""
-        if "另一份报告" in chunk:
+        text = request_text(body) or ""
+        if "另一份报告" in text:
             return script.pop(0)
-        n, s = ("200", "190") if "200" in chunk else ("100", "90")
-        return Reply(
-            {
-                "fund_flows": [
-                    {
-                        "name": "资金",
-                        "allocated": {"number": n, "unit": "万元", "quote": f"下达资金{n}万元"},
-                        "spent": {"number": s, "unit": "万元", "quote": f"实际支出{s}万元"},
-                        "rate": {"number": "95", "unit": "%", "quote": "预算执行率为95%"},
-                    }
-                ]
-            }
-        )
+        return Reply({"relations": [flow("200", "190") if "200" in text else flow("100", "90")]})
 
     with FakeOpenAI(responder=respond) as srv:
         res = audit_path(
@@ -161,35 +162,29 @@ def test_a_unit_that_keeps_failing_fails_alone(tmp_path: Path, fault: str, fast_
         )
         assert srv.count == 2 + cost
     by_file = {u.file: u for u in res.units}
-    assert by_file["b.txt"].status == "failed" and reason in by_file["b.txt"].detail
-    assert FAKE_KEY not in by_file["b.txt"].detail
+    b = by_file["b.txt"]
+    assert b.status == "flagged" and [f.check for f in b.flags] == ["EXEC_RATE", "LLM"]
+    [warning] = [f for f in b.flags if f.check == "LLM"]
+    assert warning.severity == "warning" and reason in warning.message and "只有规则读出的结果" in warning.message
+    assert FAKE_KEY not in warning.message
     assert by_file["a.txt"].status == "flagged" and by_file["c.txt"].status == "ok"
+    assert [f.check for f in by_file["a.txt"].flags] == ["EXEC_RATE"]
     assert [u.file for u in res.units] == ["a.txt", "b.txt", "c.txt"]
 
 
 def test_invented_numbers_give_a_grounding_flag_and_a_dropped_count(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
-    (src / "r.txt").write_text("当年下达资金100万元，实际支出90万元，预算执行率为95%。\n", encoding="utf-8")
-    reply = {
-        "fund_flows": [
-            {
-                "name": "资金",
-                "allocated": {"number": "465.41", "unit": "万元", "quote": "下达资金100万元"},
-                "spent": {"number": "90", "unit": "万元", "quote": "实际支出90万元"},
-                "rate": {"number": "95", "unit": "%", "quote": "预算执行率为95%"},
-            }
-        ]
-    }
-    with FakeOpenAI([Reply(reply)]) as srv:
+    (src / "r.txt").write_text("当年下达资金100万元，实际支出90万元，预算执行率为90%。\n", encoding="utf-8")
+    invented = flow("465.41", "90")
+    invented["operands"][0]["quote"] = "下达资金100万元"  # a real quote, an invented number
+    with FakeOpenAI([Reply({"relations": [invented]})]) as srv:
         res = audit(
             [
                 str(src),
                 "-o",
                 str(tmp_path / "out"),
                 "-q",
-                "--extractor",
-                "llm",
                 "--base-url",
                 srv.base_url,
                 "--model",
@@ -201,11 +196,11 @@ def test_invented_numbers_give_a_grounding_flag_and_a_dropped_count(tmp_path: Pa
     assert res.exit_code == 0, res.output
     flags = rows(tmp_path / "out" / "flags.csv")
     assert [f["check"] for f in flags] == ["GROUNDING"]
-    assert rows(tmp_path / "out" / "reports.csv")[0]["dropped"] == "1"
+    assert rows(tmp_path / "out" / "reports.csv")[0]["dropped"] == "2"  # the value, then its flow
     assert not any("465.41" in v for f in flags for v in f.values())
 
 
-def test_auto_uses_llm_only_when_a_model_is_configured(tmp_path: Path) -> None:
+def test_auto_adds_the_model_only_when_one_is_configured(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
     shutil.copy(SEEDS / "000_76de77d70b614fce.txt", src)
@@ -217,7 +212,7 @@ def test_auto_uses_llm_only_when_a_model_is_configured(tmp_path: Path) -> None:
         assert srv.count >= 1
     assert plain.exit_code in (0, 1) and llm.exit_code == plain.exit_code, llm.output
     assert rows(tmp_path / "o1" / "reports.csv")[0]["extractor"] == "rules"
-    assert rows(tmp_path / "o2" / "reports.csv")[0]["extractor"] == "llm"
+    assert rows(tmp_path / "o2" / "reports.csv")[0]["extractor"] == "hybrid"  # the rules always run
 
 
 def test_hybrid_runs_both_and_matches_rules_on_seeds(tmp_path: Path, rules_out: Path) -> None:
@@ -247,4 +242,26 @@ def test_hybrid_runs_both_and_matches_rules_on_seeds(tmp_path: Path, rules_out: 
 
 def test_config_from_the_library(tmp_path: Path) -> None:
     cfg = ExtractConfig(extractor="llm", model="m", base_url="http://127.0.0.1:9/v1", no_cache=True)
-    assert cfg.resolved() == "llm"
+    assert cfg.resolved() == "hybrid"  # `llm` is another name for it: the rules always run
+
+
+def test_a_corrupt_cache_and_a_dead_endpoint_leave_a_run_with_the_rules_results(tmp_path: Path) -> None:
+    seed = SEEDS / "001_58accd15f871133c.txt"  # one report, 5 errors and a warning
+    rules = runner.invoke(app, [str(seed), "-o", str(tmp_path / "rules"), "-q", "--extractor", "rules"])
+    assert rules.exit_code == 1, rules.output
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "llm-cache.sqlite3").write_bytes(b"this is not a database" * 100)
+    # Nothing listens on port 9 of the loopback: every request is refused.
+    args = [str(seed), "-o", str(tmp_path / "out"), "-q", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    res = audit([*args, "--cache-dir", str(cache)])
+    assert res.exit_code == 1, res.output  # the report's own errors: the run completed
+    assert [f for f in flag_rows(tmp_path / "out") if f[2] != "LLM"] == flag_rows(tmp_path / "rules")
+    [report] = rows(tmp_path / "out" / "reports.csv")
+    assert report["status"] == "flagged" and report["extractor"] == "hybrid"
+    [warning] = [r for r in rows(tmp_path / "out" / "flags.csv") if r["check"] == "LLM"]
+    assert warning["severity"] == "warning" and "连接" in warning["message"]
+    # The damaged file was moved aside, not deleted, and the report says so.
+    [moved] = [p for p in cache.iterdir() if ".corrupt-" in p.name]
+    assert moved.read_bytes() == b"this is not a database" * 100
+    assert "LLM缓存已损坏" in report["detail"] and moved.name in report["detail"]
