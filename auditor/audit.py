@@ -138,10 +138,18 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str, extracted: ExtractRe
     try:
         res: ExtractResult = extracted if extracted is not None else extractor.extract(unit)
         facts = ground(res.facts, unit)
+        added = ground(res.added, unit) if res.added is not None else None
+        if added is not None:
+            # One GROUNDING row for the Unit, whoever read the values it counts.
+            facts = facts.model_copy(update={"dropped": facts.dropped + added.dropped})
+            added = added.model_copy(update={"dropped": 0})
         rows = run_checks(facts)
     except AuditorError as exc:
         return UnitResult(rel, unit.title, "failed", extractor.name, time.perf_counter() - t0, exc.reason)
-    rows.extend(Flag(check="LLM", severity=Severity.WARNING, message=w) for w in res.warnings)
+    warnings = list(res.warnings)
+    if added is not None:
+        rows.extend(_added_rows(added, rows, warnings))
+    rows.extend(Flag(check="LLM", severity=Severity.WARNING, message=w) for w in warnings)
     for f in rows:
         f.file, f.unit = rel, unit.title
         f.quotes = [q if q.start is None else replace(q, location=unit.doc.locate(q.start, q.end)) for q in f.quotes]
@@ -161,11 +169,24 @@ def _audit_unit(unit: Unit, extractor: Extractor, rel: str, extracted: ExtractRe
         detail="；".join([*unit.doc.notes, *_table_notes(unit), *res.notes]),
         tables=len(unit.tables),
         tables_uncertain=sum(1 for g in unit.tables if g.uncertain),
-        fact_count=count_values(facts),
+        fact_count=count_values(facts) + (count_values(added) if added is not None else 0),
         dropped=facts.dropped,
     )
     result.settle()
     return result
+
+
+def _added_rows(added: Facts, rows: list[Flag], warnings: list[str]) -> list[Flag]:
+    """The rows of the model's relations, checked on their own: they add to the rules' rows and never change
+    them. A row the rules' Facts already gave is not repeated; checks that fail on the model's Facts cost only
+    the model's rows."""
+    try:
+        extra = run_checks(added)
+    except Exception as exc:
+        warnings.append(f"模型读出的关系无法核对（{type(exc).__name__}）；本报告只有规则读出的结果")
+        return []
+    seen = {(f.check, f.stated, f.computed, f.evidence) for f in rows}
+    return [f for f in extra if (f.check, f.stated, f.computed, f.evidence) not in seen]
 
 
 def _table_notes(unit: Unit) -> list[str]:
@@ -320,7 +341,8 @@ def _audit_document(
         # A model reads the file's Units together: small ones share a request, requests run at once on `pool`.
         started = time.perf_counter()
         try:
-            extracted = list(extract_all(units, pool))
+            # A Unit whose extraction raised is extracted again on its own below, and fails alone.
+            extracted = [e if isinstance(e, ExtractResult) else None for e in extract_all(units, pool)]
         except MemoryError:
             raise
         except Exception as exc:

@@ -297,7 +297,12 @@ class RunFolder:
             "checks": _lines([f.cell(c) for c in CHECK_COLUMNS] for f in checks),
             "flags": _lines([f.cell(c) for c in FLAG_COLUMNS] for f in checks if f.flagged),
             "reports": _lines([row.get(c, "") for c in REPORT_COLUMNS] for row in report_rows),
-            JSONL: b"".join(_json_line(flag_object(f, a or "")) for f, a in zip(checks, anchors, strict=True) if a),
+            # Without the review page there is nothing for an anchor to point at.
+            JSONL: b"".join(
+                _json_line(flag_object(f, a if self.html and a else ""))
+                for f, a in zip(checks, anchors, strict=True)
+                if a
+            ),
             "running": _record(record),
         }
         try:

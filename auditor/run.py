@@ -70,10 +70,12 @@ class BatchResult:
     kept_review: Path | None = None  # a reviewed flags.xlsx copied aside before the new one replaced it
 
 
-def settings_key(config: ExtractConfig, baseline: str = "") -> str:
-    """What decides a file's results besides its bytes; --resume reuses rows only when this matches."""
+def settings_key(config: ExtractConfig, baseline: str = "", html: bool = True) -> str:
+    """What decides a file's results besides its bytes; --resume reuses rows only when this matches (a file
+    audited without the review page has no view for it)."""
     parts = {
         "baseline": baseline,
+        "html": html,
         "version": __version__,
         "extractor": config.resolved(),
         "model": config.model,
@@ -103,7 +105,7 @@ def run_batch(
     # which say in the reports what they found wrong with it.
     make_extractor(replace(config, no_cache=True))
     baseline = Baseline.load(options.baseline) if options.baseline else None
-    settings = settings_key(config, content_hash(options.baseline) if options.baseline else "")
+    settings = settings_key(config, content_hash(options.baseline) if options.baseline else "", options.html)
     result = BatchResult(found)
     with RunFolder(out, html=options.html, baseline=baseline) as folder:
         keep = _unchanged(found, folder.previous(), settings) if options.resume else {}
@@ -137,8 +139,9 @@ def run_batch(
             result.dismissed += dismissed
             rows = [u.row() for u in done.units]
             checks = [f for u in done.units for f in u.checks]
-            # A failed file is recorded but never kept by --resume: a timeout or a dead endpoint may not recur.
-            failed = any(u.status == "failed" for u in done.units)
+            # A failed file is recorded but never kept by --resume: a timeout or a dead endpoint may not recur. A
+            # file whose model failed (its rules results stand, with an LLM warning) is asked again too.
+            failed = any(u.status == "failed" or any(f.check == "LLM" for f in u.checks) for u in done.units)
             record = {
                 "file": done.rel,
                 "sha256": done.sha256,

@@ -89,12 +89,15 @@ def _evidence_key(text: str) -> str:
     return s[1:] if s.startswith("'") else s
 
 
-def _key(file: object, check: object, evidence: str) -> tuple[str, str, str]:
-    return (str(file or "").strip(), str(check or "").strip(), _evidence_key(_cell_text(evidence)))
+def _key(file: object, check: object, evidence: str, message: object = "") -> tuple[str, str, str]:
+    # Both sides as the workbook writes them (a control character in a file name becomes U+FFFD). A row with no
+    # evidence (an LLM or GROUNDING row) is known by its message, so dismissing one does not dismiss them all.
+    said = _evidence_key(_cell_text(evidence)) or "问题:" + _evidence_key(_cell_text(message))
+    return (_cell_text(file).strip(), str(check or "").strip(), said)
 
 
 def _flag_key(flag: dict[str, object]) -> tuple[str, str, str]:
-    return _key(flag.get("file"), flag.get("check"), _evidence(flag))
+    return _key(flag.get("file"), flag.get("check"), _evidence(flag), flag.get("message"))
 
 
 def _display_width(text: str) -> int:
@@ -167,7 +170,8 @@ class Baseline:
             if not file.strip() or not check.strip():
                 continue
             note = _text(row, columns.get("备注")).strip()
-            found.setdefault(_key(file, check, _text(row, columns["证据原文"])), []).append((verdict, note))
+            message = _text(row, columns.get("问题"))
+            found.setdefault(_key(file, check, _text(row, columns["证据原文"]), message), []).append((verdict, note))
             count += 1
         return cls({key: _merge(marks) for key, marks in found.items()}, count)
 

@@ -92,7 +92,7 @@ def test_every_quote_of_a_flag_carries_its_location(tmp_path: Path) -> None:
 
 
 def key(name: str) -> str:
-    return hashlib.sha1(name.encode()).hexdigest()[:8]
+    return hashlib.sha1(name.encode()).hexdigest()[:12]
 
 
 def test_report_html_marks_every_flag_and_tick_and_needs_no_network(tmp_path: Path) -> None:
@@ -138,6 +138,12 @@ def test_no_html_leaves_the_page_out(tmp_path: Path) -> None:
     assert res.returncode == 1, res.stderr
     assert not (out / "report.html").exists()  # a page of the earlier run would not match the new rows
     assert (out / "flags.xlsx").exists() and not any((out / ".audit-review").iterdir())
+    # No page, so nothing links to one.
+    objects = [json.loads(line) for line in (out / "flags.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(objects) == 6 and all(o["anchor"] == "" for o in objects)
+    assert all(
+        c.hyperlink is None for row in openpyxl.load_workbook(out / "flags.xlsx").active.iter_rows() for c in row
+    )
 
 
 def test_a_long_text_is_shown_as_excerpts_around_its_evidence(tmp_path: Path) -> None:
@@ -259,3 +265,30 @@ def test_a_damaged_view_costs_its_section_not_the_run(tmp_path: Path) -> None:
     assert audit(str(SEED), "-o", str(out), "--resume").returncode == 1
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "复核视图已损坏" in page and len(rows(out / "flags.csv")) == 6
+
+
+def test_baseline_matches_names_with_control_characters_and_rows_without_evidence(tmp_path: Path) -> None:
+    from auditor.workbook import Baseline, write_workbook
+
+    flags: list[dict[str, object]] = [
+        {"file": "a\x01b.txt", "unit": "u", "check": "SUM", "severity": "error", "message": "m", "evidence": "合计5"},
+        {
+            "file": "c.txt",
+            "unit": "u",
+            "check": "LLM",
+            "severity": "warning",
+            "message": "HTTP 500；本报告只有规则读出的结果",
+        },
+    ]
+    path = tmp_path / "flags.xlsx"
+    write_workbook(path, flags)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    for r in (2, 3):
+        ws.cell(row=r, column=header.index("结论") + 1).value = "排除"
+    wb.save(path)
+    baseline = Baseline.load(path)
+    assert baseline.dismissed(flags[0]) and baseline.dismissed(flags[1])
+    # Another failure of the model on the same file is news, not the row the reviewer dismissed.
+    assert not baseline.dismissed({**flags[1], "message": "连接失败或被中断；本报告只有规则读出的结果"})

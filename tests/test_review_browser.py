@@ -135,7 +135,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def key(file: str) -> str:
-    return hashlib.sha1(file.encode("utf-8")).hexdigest()[:8]
+    return hashlib.sha1(file.encode("utf-8")).hexdigest()[:12]
 
 
 def unguard(cell: str) -> str:

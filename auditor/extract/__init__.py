@@ -22,6 +22,9 @@ class ExtractResult:
     completion_tokens: int = 0
     cached: bool = False
     disagreements: int = 0
+    # The model's relations the rules did not read: checked on their own, so they can add rows but never change
+    # what the rules' Facts give (a check that weighs several items, a score tree, a fund's money).
+    added: Facts | None = None
     notes: list[str] = field(default_factory=list)  # for the detail column (disagreements spelled out)
     warnings: list[str] = field(default_factory=list)  # each becomes a warning row (a model that failed)
 

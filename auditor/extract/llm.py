@@ -271,17 +271,6 @@ def _place(item: Any, finder: QuoteFinder, anchor: float | None) -> float | None
     return anchor
 
 
-_FLOW_FIELDS = [k for k in FundFlow.model_fields if k not in {"name", "source", "inferred"}]
-
-
-def place_all(facts: Facts, finder: QuoteFinder) -> None:
-    """Set offsets for every quote in Facts, item by item in reading order."""
-    anchor: float | None = None
-    for name in ITEM_LISTS:
-        for item in getattr(facts, name):
-            anchor = _place(item, finder, anchor)
-
-
 # ----------------------------------------------------------------------------- faults
 
 
@@ -393,7 +382,6 @@ class _Tally:
     completion_tokens: int = 0
     chunks: int = 0
     cached_chunks: int = 0
-    dropped: int = 0
     facts: list[Facts] = field(default_factory=list)
 
 
@@ -404,7 +392,6 @@ class _Outcome:
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    dropped: int = 0
     cached: bool = False
     facts: list[tuple[int, Facts]] = field(default_factory=list)
 
@@ -412,7 +399,6 @@ class _Outcome:
         self.calls += other.calls
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
-        self.dropped += other.dropped
         self.facts.extend(other.facts)
 
 
@@ -558,7 +544,6 @@ class LLMExtractor:
             first.calls += outcome.calls
             first.prompt_tokens += outcome.prompt_tokens
             first.completion_tokens += outcome.completion_tokens
-            first.dropped += outcome.dropped
             for s in sections:
                 tallies[s.unit].chunks += 1
                 tallies[s.unit].cached_chunks += int(outcome.cached)
@@ -572,7 +557,6 @@ class LLMExtractor:
 
     def _result(self, tally: _Tally) -> ExtractResult:
         facts = merge_chunks(tally.facts)
-        facts.dropped += tally.dropped
         return ExtractResult(
             facts=facts,
             extractor=self.name,
@@ -658,22 +642,29 @@ class LLMExtractor:
         anchors: list[float | None] = [None] * len(sections)
         per_section = [Facts() for _ in sections]
         for relation in reply.relations:
+            before = builder.dropped
             one = Facts()
-            if not builder.relation(relation, one):
-                builder.dropped += 1
-                continue
-            name = next(n for n in ITEM_LISTS if getattr(one, n))
-            item = getattr(one, name)[0]
-            quotes = [slot[2].quote for slot in _evidence_slots(item)]
-            home = next((k for k, f in enumerate(finders) if all(f.all(q) for q in quotes)), None)
-            if home is None:
-                builder.dropped += 1
-                continue
-            anchors[home] = _place(item, finders[home], anchors[home])
-            if isinstance(item, FundFlow) and not item.name:
-                item.name = units[sections[home].unit].fund
-            getattr(per_section[home], name).append(item)
-        outcome.dropped += builder.dropped
+            home: int | None = None
+            if builder.relation(relation, one):
+                name = next(n for n in ITEM_LISTS if getattr(one, n))
+                item = getattr(one, name)[0]
+                quotes = [slot[2].quote for slot in _evidence_slots(item)]
+                home = next((k for k, f in enumerate(finders) if all(f.all(q) for q in quotes)), None)
+                if home is not None:
+                    anchors[home] = _place(item, finders[home], anchors[home])
+                    if isinstance(item, FundFlow) and not item.name:
+                        item.name = units[sections[home].unit].fund
+                    getattr(per_section[home], name).append(item)
+                    continue
+            # Not used: counted on the report its headline quote stands in (the first one when it stands nowhere),
+            # so a cover letter sharing the request is not charged with the next report's drops.
+            builder.dropped += 1
+            where = (
+                home
+                if home is not None
+                else next((k for k, f in enumerate(finders) if f.all(relation.stated.quote)), 0)
+            )
+            per_section[where].dropped += builder.dropped - before
         outcome.facts.extend((s.unit, f) for s, f in zip(sections, per_section, strict=True))
 
     def _ask(self, messages: list[dict[str, str]], tally: _Outcome) -> Reply:
@@ -727,42 +718,20 @@ class LLMExtractor:
 # ----------------------------------------------------------------------------- merging chunks
 
 
-def _same_flow(a: FundFlow, b: FundFlow) -> bool:
-    """Same fund by name with no field stated differently: parts of one flow read from two chunks."""
-    if re.sub(r"\s+", "", a.name) != re.sub(r"\s+", "", b.name):
-        return False
-    for k in _FLOW_FIELDS:
-        qa, qb = getattr(a, k), getattr(b, k)
-        if qa is not None and qb is not None and qa.value != qb.value:
-            return False
-    return True
-
-
 def merge_chunks(parts: list[Facts]) -> Facts:
-    """Facts of a Unit from its chunks: lists concatenated in text order, exact repeats dropped, and a
-    fund read partly in one chunk and partly in the next joined into one flow."""
+    """Facts of a Unit from its requests: lists concatenated in text order, exact repeats dropped. Flows are not
+    joined across requests: each is one relation the model quoted whole, and two funds named alike are two."""
     out = Facts()
     seen: set[str] = set()
     for f in parts:
-        earlier = list(out.fund_flows)
         out.dropped += f.dropped
         out.fund = out.fund or f.fund
         for name in ITEM_LISTS:
-            if name == "fund_flows":
-                continue
             for item in getattr(f, name):
                 sig = name + item.model_dump_json()
                 if sig not in seen:
                     seen.add(sig)
                     getattr(out, name).append(item)
-        for flow in f.fund_flows:
-            target = next((g for g in earlier if _same_flow(g, flow)), None)
-            if target is None:
-                out.fund_flows.append(flow)
-                continue
-            for k in _FLOW_FIELDS:
-                if getattr(target, k) is None and getattr(flow, k) is not None:
-                    setattr(target, k, getattr(flow, k))
     return out
 
 

@@ -90,42 +90,33 @@ class _Merger:
                 return False
         return True
 
-    # ------------------------------------------------------------------ adding the model's relations
-    def flows(self, mine: list[FundFlow], theirs: list[FundFlow]) -> None:
-        """A model flow fills the fields a rules flow of the same money left empty, or stands as a new flow."""
+    # ------------------------------------------------------------------ choosing the model's relations
+    def flows(self, mine: list[FundFlow], theirs: list[FundFlow], out: list[FundFlow]) -> None:
+        """A model flow standing on none of the numbers the rules read as a fund's money is a fund they did not
+        read; one that shares a number with a rules flow is that fund, and the rules' reading of it stands."""
+        taken = {self.where(getattr(m, k)) for m in mine for k in _FLOW_FIELDS} - {None}
         for t in theirs:
             roles = {id(getattr(t, k)): k for k in _FLOW_FIELDS if getattr(t, k) is not None}
             if not self.usable(t, roles):
                 continue
-            match = next(
-                (
-                    m
-                    for m in mine
-                    if any(self.where(getattr(m, k)) == self.where(getattr(t, k)) is not None for k in _FLOW_FIELDS)
-                ),
-                None,
-            )
-            if match is None:
-                mine.append(t)
+            if any(self.where(getattr(t, k)) in taken for k in _FLOW_FIELDS):
                 continue
-            for k in _FLOW_FIELDS:
-                if getattr(match, k) is None and getattr(t, k) is not None:
-                    setattr(match, k, getattr(t, k))
+            out.append(t)
 
-    def claims_of(self, mine: list[Any], theirs: list[Any], head: str) -> None:
+    def claims_of(self, mine: list[Any], theirs: list[Any], head: str, out: list[Any]) -> None:
         """Sums, ratios and changes: one whose headline number the rules read in such a relation is theirs."""
         heads = {self.where(getattr(m, head)) for m in mine} - {None}
         for t in theirs:
             if self.where(getattr(t, head)) in heads or not self.usable(t):
                 continue
-            mine.append(t)
+            out.append(t)
 
-    def scores(self, mine: list[ScoreNode], theirs: list[ScoreNode]) -> None:
+    def scores(self, theirs: list[ScoreNode], out: list[ScoreNode]) -> None:
         """A model score relation is added when the rules' tree holds none of its numbers."""
         for t in theirs:
             if any(self.known(q) for q in _quantities(t)) or not self.usable(t):
                 continue
-            mine.append(t)
+            out.append(t)
 
 
 _ROLE_ZH = {
@@ -155,19 +146,18 @@ def _quantities(obj: Any) -> Iterator[Quantity]:
 
 
 def merge_facts(rules: Facts, llm: Facts, unit: Unit) -> tuple[Facts, list[str]]:
-    """The rules' Facts with the model's relations added; returns them and the disagreements, each one line."""
-    out = rules.model_copy(deep=True)
+    """The model's relations the rules did not read, as Facts of their own (the rules' Facts are not touched),
+    and the disagreements, each one line."""
+    added = Facts(fund=rules.fund or llm.fund, dropped=llm.dropped)
     other = llm.model_copy(deep=True)
     m = _Merger(unit)
     m.learn(rules)
-    m.flows(out.fund_flows, other.fund_flows)
-    m.claims_of(out.sums, other.sums, "total")
-    m.claims_of(out.ratios, other.ratios, "rate")
-    m.claims_of(out.changes, other.changes, "change")
-    m.scores(out.scores, other.scores)
-    out.fund = rules.fund or other.fund
-    out.dropped = rules.dropped + llm.dropped
-    return out, m.disagreements
+    m.flows(rules.fund_flows, other.fund_flows, added.fund_flows)
+    m.claims_of(rules.sums, other.sums, "total", added.sums)
+    m.claims_of(rules.ratios, other.ratios, "rate", added.ratios)
+    m.claims_of(rules.changes, other.changes, "change", added.changes)
+    m.scores(other.scores, added.scores)
+    return added, m.disagreements
 
 
 class HybridExtractor:
@@ -182,9 +172,15 @@ class HybridExtractor:
     def extract(self, unit: Unit) -> ExtractResult:
         return self.extract_all([unit])[0]
 
-    def extract_all(self, units: list[Unit], pool: Executor | None = None) -> list[ExtractResult]:
-        """Every Unit of a file: the rules' results, completed by the model's where it adds something."""
-        ruled = [self.rules.extract(u) for u in units]
+    def extract_all(self, units: list[Unit], pool: Executor | None = None) -> list[ExtractResult | Exception]:
+        """Every Unit of a file: the rules' results, and the model's relations they did not read beside them. A
+        Unit whose rules fail gets the exception in its place (it fails alone)."""
+        ruled: list[ExtractResult | Exception] = []
+        for u in units:
+            try:
+                ruled.append(self.rules.extract(u))
+            except Exception as exc:
+                ruled.append(exc)
         try:
             modelled: list[ExtractResult | LLMError] = list(self.llm.extract_all(units, pool))
         except LLMError as exc:
@@ -192,35 +188,32 @@ class HybridExtractor:
         except Exception as exc:  # a reply nobody foresaw must not cost the rules' findings
             failure = LLMError(f"模型抽取出错：{type(exc).__name__}")
             modelled = [failure] * len(units)
-        results = []
+        results: list[ExtractResult | Exception] = []
         # Said once per file, on its first report: a cache moved aside or turned off.
         notes = self.llm.take_notes()
         for unit, r, m in zip(units, ruled, modelled, strict=True):
-            if isinstance(m, LLMError):
-                results.append(
-                    ExtractResult(
-                        facts=r.facts,
-                        extractor=self.name,
-                        warnings=[f"{m.reason}；本报告只有规则读出的结果"],
-                        notes=notes,
-                    )
-                )
-                notes = []
+            if isinstance(r, Exception):
+                results.append(r)
                 continue
-            facts, disagreements = merge_facts(r.facts, m.facts, unit)
-            spelled = "；".join(disagreements[:MAX_NOTES])
-            spelled_out = [f"模型与规则读数不一致{len(disagreements)}处，未采用模型的读数：{spelled}"]
-            results.append(
-                ExtractResult(
-                    facts=facts,
-                    extractor=self.name,
-                    llm_calls=m.llm_calls,
-                    prompt_tokens=m.prompt_tokens,
-                    completion_tokens=m.completion_tokens,
-                    cached=m.cached,
-                    disagreements=len(disagreements),
-                    notes=[*notes, *m.notes, *(spelled_out if disagreements else [])],
-                )
-            )
+            result = ExtractResult(facts=r.facts, extractor=self.name, notes=notes)
             notes = []
+            if isinstance(m, LLMError):
+                result.warnings.append(f"{m.reason}；本报告只有规则读出的结果")
+                results.append(result)
+                continue
+            try:
+                added, disagreements = merge_facts(r.facts, m.facts, unit)
+            except Exception as exc:
+                result.warnings.append(f"模型的读数无法并入（{type(exc).__name__}）；本报告只有规则读出的结果")
+                results.append(result)
+                continue
+            result.added = added
+            result.llm_calls, result.prompt_tokens = m.llm_calls, m.prompt_tokens
+            result.completion_tokens, result.cached = m.completion_tokens, m.cached
+            result.disagreements = len(disagreements)
+            result.notes.extend(m.notes)
+            if disagreements:
+                spelled = "；".join(disagreements[:MAX_NOTES])
+                result.notes.append(f"模型与规则读数不一致{len(disagreements)}处，未采用模型的读数：{spelled}")
+            results.append(result)
         return results

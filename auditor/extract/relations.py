@@ -30,9 +30,12 @@ MAX_RELATIONS = 400
 
 def _cut(limit: int) -> Callable[[Any], Any]:
     def cut(value: Any) -> Any:
-        if isinstance(value, str):
-            return value[:limit]
-        if isinstance(value, list):
+        # Models write 437 for "437" and null for "": taken as text, so one such value does not cost the reply.
+        if value is None:
+            value = ""
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, (str, list)):
             return value[:limit]
         return value
 
@@ -42,6 +45,8 @@ def _cut(limit: int) -> Callable[[Any], Any]:
 Text = Annotated[str, BeforeValidator(_cut(MAX_TEXT))]
 Number = Annotated[str, BeforeValidator(_cut(MAX_NUMBER))]
 UnitName = Annotated[str, BeforeValidator(_cut(12))]
+# A number as reports write it: digits, thousands separators, one decimal point, a sign (not 9e999 or NaN).
+_NUMERAL = re.compile(r"[-+−]?[\d０-９]+(?:[,，][\d０-９]{3})*(?:[.．][\d０-９]+)?")
 
 
 def _no_titles(schema: dict[str, Any]) -> None:
@@ -102,7 +107,7 @@ class Builder:
     def value(self, v: Value) -> Quantity | None:
         """A Quantity from a value whose quote holds both its label and its number, else None (counted)."""
         number = v.number.strip()
-        parsed = parse(number)
+        parsed = parse(number) if _NUMERAL.fullmatch(number) else None
         quote = v.quote.strip()
         label = v.label.strip()
         squeezed = squeeze(quote)
@@ -111,12 +116,12 @@ class Builder:
         if parsed is None or at < 0 or not label or squeeze(label) not in squeezed:
             self.dropped += 1
             return None
-        unit = fold(v.unit or "").strip()
         after = _UNIT_AFTER.match(squeezed, at + len(digits))
+        unit = fold(v.unit or "").strip().replace("％", "%")
         if after:
             unit = fold(after.group(1)).replace("％", "%")  # the unit the report writes beats the model's
-        elif re.search(r"\d", unit):
-            unit = ""
+        elif not unit or unit not in fold(squeezed) or re.search(r"\d", unit):
+            unit = ""  # a unit the quote does not write is the model's guess
         value, decimals = parsed
         return Quantity(
             value=value, unit=unit, text=number, decimals=decimals, evidence=Evidence(quote=quote), label=label
@@ -207,6 +212,8 @@ def _number_in(squeezed_quote: str, digits: str) -> int:
         return -1
     for m in re.finditer(re.escape(digits), squeezed_quote):
         before = squeezed_quote[m.start() - 1 : m.start()]
+        if before in "-−" and before and not digits.startswith("-"):
+            continue  # "20" inside "-20%": the sign the report writes is part of the number
         after = squeezed_quote[m.end() : m.end() + 2]
         if not (before.isdigit() or before == ".") and not (
             after[:1].isdigit() or (after[:1] == "." and after[1:2].isdigit())

@@ -366,3 +366,43 @@ def test_a_cached_reply_that_no_longer_validates_is_evicted_and_asked_again(tmp_
         assert srv.count == 2  # the fresh reply replaced the poisoned one
     assert not again.cached and again.llm_calls == 1 and third.cached
     assert again.facts == first.facts == third.facts
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (v("合计", "9e999999", "万元", "合计9e999999万元"), "not a numeral a report writes"),
+        (v("增长率", "20", "%", "增长率为-20%"), "the sign the quote writes is dropped"),
+        (v("实际支出", "883", "万元", "实际支出883.3万元"), "a number inside a longer one"),
+    ],
+)
+def test_a_value_the_text_does_not_state_so_is_dropped(value: dict[str, str], why: str) -> None:
+    from auditor.extract.relations import Builder, Value
+
+    assert Builder().value(Value.model_validate(value)) is None, why
+
+
+def test_a_unit_the_quote_does_not_write_is_not_taken_from_the_model() -> None:
+    from auditor.extract.relations import Builder, Value
+
+    guessed = Builder().value(Value.model_validate(v("合计", "100", "亿元", "合计100，")))
+    written = Builder().value(Value.model_validate(v("合计", "100", "亿元", "合计100万元")))
+    assert guessed is not None and guessed.unit == ""
+    assert written is not None and written.unit == "万元"  # the report's own unit beats the model's
+
+
+def test_numbers_and_nulls_where_strings_belong_are_read_as_text(tmp_path: Path) -> None:
+    reply = {
+        "relations": [
+            {
+                "kind": "sum",
+                "stated": {"label": "合计", "number": 1133.73, "unit": None, "quote": "合计1133.73万元"},
+                "operands": [ALLOCATED, CARRYOVER],
+            }
+        ]
+    }
+    with FakeOpenAI([Reply(reply)]) as srv:
+        res = extractor(srv.base_url, tmp_path).extract(unit_of(TEXT))
+        assert srv.count == 1  # no re-ask: the reply validated
+    [total] = [s.total for s in res.facts.sums]
+    assert total.text == "1133.73" and total.unit == "万元"

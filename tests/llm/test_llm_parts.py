@@ -130,7 +130,7 @@ MODEL_SUM = SumClaim(
 )
 
 
-def test_hybrid_adds_what_the_model_read_and_fills_a_flow_it_agrees_with() -> None:
+def test_hybrid_adds_the_relations_the_rules_did_not_read_beside_theirs() -> None:
     llm = Facts(
         fund_flows=[
             FundFlow(
@@ -145,10 +145,11 @@ def test_hybrid_adds_what_the_model_read_and_fills_a_flow_it_agrees_with() -> No
     hybrid = HybridExtractor(rules=Fixed("rules", RULES_FLOW), llm=Fixed("llm", llm, calls=3))
     res = hybrid.extract(unit_of(TEXT))
     assert res.extractor == "hybrid" and res.llm_calls == 3 and res.disagreements == 0
-    [flow] = res.facts.fund_flows  # matched by where its numbers stand, not by name
-    assert flow.name == "补助资金" and flow.spent is not None and flow.spent.value == Decimal("883.3")
-    assert flow.rate is not None and flow.rate.value == Decimal("77.52")  # the model fills a gap
-    assert res.facts.sums == [MODEL_SUM] and res.facts.dropped == 2
+    # The rules' Facts are theirs alone: the model's flow shares a number with the rules' flow (the same fund), so
+    # the rules' reading of that fund stands and no rate is slipped into it.
+    assert res.facts == RULES_FLOW
+    assert res.added is not None and res.added.fund_flows == [] and res.added.sums == [MODEL_SUM]
+    assert res.added.dropped == 2
 
 
 def test_a_model_value_that_disagrees_with_the_rules_is_reported_not_used() -> None:
@@ -157,12 +158,10 @@ def test_a_model_value_that_disagrees_with_the_rules_is_reported_not_used() -> N
         fund_flows=[FundFlow(name="补助资金", spent=misread, rate=qty("预算执行率为77.52%", "77.52", "%"))],
         sums=[MODEL_SUM],
     )
-    hybrid = HybridExtractor(rules=Fixed("rules", RULES_FLOW), llm=Fixed("llm", llm))
-    res = hybrid.extract(unit_of(TEXT))
-    [flow] = res.facts.fund_flows
-    assert flow.spent is not None and flow.spent.value == Decimal("883.3") and flow.rate is None
+    res = HybridExtractor(rules=Fixed("rules", RULES_FLOW), llm=Fixed("llm", llm)).extract(unit_of(TEXT))
+    assert res.facts == RULES_FLOW and res.added is not None and res.added.fund_flows == []
     assert res.disagreements == 1 and "833.3" in res.notes[0] and "883.3" in res.notes[0]
-    assert res.facts.sums == [MODEL_SUM]  # the model's other relation stands on its own
+    assert res.added.sums == [MODEL_SUM]  # the model's other relation stands on its own
 
 
 def test_a_model_value_in_another_role_than_the_rules_read_is_not_used() -> None:
@@ -170,7 +169,7 @@ def test_a_model_value_in_another_role_than_the_rules_read_is_not_used() -> None
     llm = Facts(fund_flows=[FundFlow(name="补助资金", budget=as_budget, rate=qty("预算执行率为77.52%", "77.52", "%"))])
     res = HybridExtractor(rules=Fixed("rules", RULES_FLOW), llm=Fixed("llm", llm)).extract(unit_of(TEXT))
     assert res.disagreements == 1 and "支出" in res.notes[0] and "预算" in res.notes[0]
-    assert res.facts.fund_flows == RULES_FLOW.fund_flows
+    assert res.facts == RULES_FLOW and res.added is not None and res.added.fund_flows == []
 
 
 def test_a_failing_model_leaves_the_rules_results_and_a_warning() -> None:
@@ -178,7 +177,8 @@ def test_a_failing_model_leaves_the_rules_results_and_a_warning() -> None:
 
     for failure in (LLMError("LLM 抽取失败（m，共4次请求）：连接失败或被中断"), RuntimeError("boom")):
         res = HybridExtractor(rules=Fixed("rules", RULES_FLOW), llm=Fixed("llm", failure)).extract(unit_of(TEXT))
-        assert res.facts == RULES_FLOW and res.extractor == "hybrid"
+        assert isinstance(res, ExtractResult) and res.facts == RULES_FLOW and res.extractor == "hybrid"
+        assert res.added is None
         assert len(res.warnings) == 1 and "只有规则读出的结果" in res.warnings[0]
 
 
@@ -193,8 +193,8 @@ def test_hybrid_with_identical_facts_changes_nothing() -> None:
             )
         ],
     )
-    merged, disagreements = merge_facts(facts, facts, unit_of(TEXT))
-    assert disagreements == [] and merged == facts
+    added, disagreements = merge_facts(facts, facts, unit_of(TEXT))
+    assert disagreements == [] and added.fund_flows == [] and added.sums == []
 
 
 def test_hybrid_merges_a_change_whose_last_year_value_one_side_leaves_unstated() -> None:
@@ -215,5 +215,5 @@ def test_hybrid_merges_a_change_whose_last_year_value_one_side_leaves_unstated()
         ]
     )
     llm = Facts(changes=[rules.changes[0].model_copy(update={"before": qty("合计1133.73万元", "1133.73")})])
-    merged, disagreements = merge_facts(rules, llm, unit_of(TEXT))
-    assert disagreements == [] and merged.changes == rules.changes
+    added, disagreements = merge_facts(rules, llm, unit_of(TEXT))
+    assert disagreements == [] and added.changes == []  # the rules read that change: theirs stands

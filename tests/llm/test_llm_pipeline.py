@@ -265,3 +265,27 @@ def test_a_corrupt_cache_and_a_dead_endpoint_leave_a_run_with_the_rules_results(
     [moved] = [p for p in cache.iterdir() if ".corrupt-" in p.name]
     assert moved.read_bytes() == b"this is not a database" * 100
     assert "LLM缓存已损坏" in report["detail"] and moved.name in report["detail"]
+
+
+def test_resume_asks_the_model_again_for_a_file_it_failed_on(tmp_path: Path) -> None:
+    seed = SEEDS / "000_76de77d70b614fce.txt"
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(seed, src)
+    up = {"ok": False}
+    replay = Replay()
+
+    def respond(body: dict[str, Any]) -> Step:
+        return replay(body) if up["ok"] else Status(400, message="model not loaded")  # 400: no retries, fast
+
+    with FakeOpenAI(responder=respond) as srv:
+        args = [str(src), "-o", str(tmp_path / "out"), "-q", "--model", "m", "--base-url", srv.base_url, "--no-cache"]
+        first = audit(args)
+        assert first.exit_code in (0, 1) and srv.count == 1, first.output
+        assert [r["check"] for r in rows(tmp_path / "out" / "flags.csv")] == ["LLM"]
+        up["ok"] = True
+        again = audit([*args, "--resume"])
+        assert srv.count == 2, again.output  # the file was not kept: its model part had failed
+    assert again.exit_code == 0, again.output
+    assert rows(tmp_path / "out" / "flags.csv") == []
+    assert rows(tmp_path / "out" / "reports.csv")[0]["llm_calls"] == "1"
