@@ -65,6 +65,8 @@ class Document:
     kind: str = "txt"
     notes: tuple[str, ...] = field(default=())
     tables: tuple[Grid, ...] = field(default=())
+    # Word: where each paragraph with text starts (a paragraph with a soft line break is still one paragraph).
+    paragraphs: tuple[int, ...] | None = None
 
     def page_of(self, offset: int) -> int | None:
         if not self.page_starts:
@@ -93,6 +95,8 @@ class Document:
         """The starts of the tables (in order), and of the paragraphs with text outside them: Word's own blank
         paragraphs are squeezed out of the text, so counting the visible ones is what a reader can follow."""
         spans = [(g.start, g.end) for g in self.tables]
+        if self.paragraphs is not None:
+            return [a for a, _ in spans], list(self.paragraphs)
         paragraphs = []
         for a in self._line_starts:
             k = bisect.bisect_right(spans, (a, float("inf"))) - 1
@@ -272,10 +276,13 @@ def _cell_text(lines: Iterable[str]) -> str:
 Rows = list[list[tuple[str, bool]]]
 
 
-def _assemble(blocks: list[tuple[str, object]], source: str) -> tuple[str, list[Grid]]:
+def _assemble(
+    blocks: list[tuple[str, object]], source: str, paragraphs: list[int] | None = None
+) -> tuple[str, list[Grid]]:
     """Blocks are ("p", text) or ("t", rows); the text has a table as tab-joined lines with a blank line before
-    and after it, and each table also comes back as a Grid whose cells point at their text."""
-    text, placed = _place(blocks)
+    and after it, and each table also comes back as a Grid whose cells point at their text. `paragraphs`, when
+    given, receives where each paragraph with text starts."""
+    text, placed = _place(blocks, paragraphs)
     return text, _grids(placed, source, 0)
 
 
@@ -296,10 +303,11 @@ def _grids(placed: list[_Placed], source: str, shift: int) -> list[Grid]:
     return grids
 
 
-def _place(blocks: list[tuple[str, object]]) -> tuple[str, list[_Placed]]:
-    """The text of `_assemble` and where each table's cells are in it."""
+def _place(blocks: list[tuple[str, object]], paragraphs: list[int] | None = None) -> tuple[str, list[_Placed]]:
+    """The text of `_assemble` and where each table's cells are in it (and each paragraph, when asked)."""
     lines: list[str] = []
     tables: list[tuple[int, Rows]] = []  # index of a table's first line, its rows
+    firsts: list[int] = []  # index of the line of each paragraph with text (a soft break keeps it one line)
     for kind, content in blocks:
         if kind == "t":
             if lines and lines[-1] != "":
@@ -309,9 +317,11 @@ def _place(blocks: list[tuple[str, object]]) -> tuple[str, list[_Placed]]:
             lines.extend("\t".join(text for text, _ in row) for row in rows)
             lines.append("")
         else:
+            if str(content).strip():
+                firsts.append(len(lines))
             lines.append(str(content))
     raw = "\n".join(lines)
-    if not tables:  # no cell offsets to carry over: trimming and squeezing the text is all there is to do
+    if not tables and paragraphs is None:  # no offsets to carry over: trimming and squeezing is all there is to do
         return re.sub(r"\n{3,}", "\n\n", raw.strip("\n")), []
     # Empty paragraphs next to a table would stack blank lines; one blank line is the contract. The text is
     # trimmed and blank runs squeezed by dropping characters, so each kept one has a known new offset.
@@ -368,6 +378,8 @@ def _place(blocks: list[tuple[str, object]]) -> tuple[str, list[_Placed]]:
             last = first + len(rows) - 1
             end = new_at(line_starts[last]) + len(lines[last]) if line_starts[last] < size else n
             placed.append((cells, start, end))
+    if paragraphs is not None:
+        paragraphs.extend(new_at(line_starts[i]) for i in firsts)
     return text, placed
 
 
@@ -406,8 +418,17 @@ def _load_docx(path: Path, data: bytes) -> Document:
         # zipfile.BadZipFile (cut short), KeyError (no word/document.xml), ValueError (another
         # Office type), lxml's XMLSyntaxError (a damaged part), EOFError...: all one reason.
         raise LoadError(R_DOCX_BAD) from None
-    text, grids = _assemble(blocks, "docx")
-    return Document(path=path, text=text, page_starts=None, kind="docx", notes=tuple(notes), tables=tuple(grids))
+    paragraphs: list[int] = []
+    text, grids = _assemble(blocks, "docx", paragraphs)
+    return Document(
+        path=path,
+        text=text,
+        page_starts=None,
+        kind="docx",
+        notes=tuple(notes),
+        tables=tuple(grids),
+        paragraphs=tuple(paragraphs),
+    )
 
 
 def _unzip_bounded(data: bytes) -> bytes:

@@ -292,3 +292,22 @@ def test_baseline_matches_names_with_control_characters_and_rows_without_evidenc
     assert baseline.dismissed(flags[0]) and baseline.dismissed(flags[1])
     # Another failure of the model on the same file is news, not the row the reviewer dismissed.
     assert not baseline.dismissed({**flags[1], "message": "连接失败或被中断；本报告只有规则读出的结果"})
+
+
+def test_a_word_paragraph_with_a_soft_line_break_is_one_paragraph(tmp_path: Path) -> None:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("一、基本情况")
+    p = d.add_paragraph("第二段的上半")
+    p.add_run().add_break()  # Shift+Enter: a new line, the same paragraph
+    p.add_run("第二段的下半")
+    d.add_paragraph("")  # Word's blank paragraph: not counted
+    d.add_paragraph("当年下达资金1,108万元。")
+    path = tmp_path / "soft.docx"
+    d.save(path)
+    doc = load(path)
+    at = doc.text.index("当年下达资金")
+    assert doc.text.count("\n", 0, at) == 4  # four lines before it in the text; two paragraphs with text in Word
+    assert doc.locate(at, at + 6) == "第3段"
+    assert doc.locate(doc.text.index("第二段的下半")) == "第2段"
