@@ -100,6 +100,28 @@ class Flag:
                 found.append(where)
         return " … ".join("、".join(p) for p in places.values())
 
+    def record(self, anchor: str = "") -> dict[str, object]:
+        """The row as one flags.jsonl object: the flags.csv fields, the formula, its anchor in report.html, and
+        every quote with its offsets, page and location."""
+        return {
+            "file": self.file,
+            "unit": self.unit,
+            "check": self.check,
+            "severity": self.severity.value,
+            "message": self.message,
+            "stated": self.stated,
+            "computed": self.computed,
+            "difference": self.difference,
+            "formula": self.formula,
+            "evidence": self.evidence,
+            "location": self.location,
+            "anchor": anchor,
+            "quotes": [
+                {"text": q.text, "start": q.start, "end": q.end, "page": q.page, "location": q.location}
+                for q in self.quotes
+            ],
+        }
+
     def cell(self, column: str) -> object:
         """The value of a CSV column; an ok row has no severity (it is not a finding)."""
         if column == "severity" and self.result == Result.OK:

@@ -90,28 +90,6 @@ def partial_path(out: Path, name: str) -> Path:
     return out / ("flags.partial.jsonl" if name == JSONL else f"{name}.partial.csv")
 
 
-def flag_object(f: Flag, anchor: str = "") -> dict[str, object]:
-    """One line of flags.jsonl: the flags.csv fields, the formula, the flag's anchor in report.html, and every
-    quote with its offsets, page and location."""
-    return {
-        "file": f.file,
-        "unit": f.unit,
-        "check": f.check,
-        "severity": f.severity.value,
-        "message": f.message,
-        "stated": f.stated,
-        "computed": f.computed,
-        "difference": f.difference,
-        "formula": f.formula,
-        "evidence": f.evidence,
-        "location": f.location,
-        "anchor": anchor,
-        "quotes": [
-            {"text": q.text, "start": q.start, "end": q.end, "page": q.page, "location": q.location} for q in f.quotes
-        ],
-    }
-
-
 def _items(name: str, path: Path) -> list[Any]:
     """The data rows of one output as written (CSV rows, or the parsed JSON lines); a torn last one is dropped."""
     if name != JSONL:
@@ -299,9 +277,7 @@ class RunFolder:
             "reports": _lines([row.get(c, "") for c in REPORT_COLUMNS] for row in report_rows),
             # Without the review page there is nothing for an anchor to point at.
             JSONL: b"".join(
-                _json_line(flag_object(f, a if self.html and a else ""))
-                for f, a in zip(checks, anchors, strict=True)
-                if a
+                _json_line(f.record(a if self.html and a else "")) for f, a in zip(checks, anchors, strict=True) if a
             ),
             "running": _record(record),
         }

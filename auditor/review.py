@@ -98,22 +98,7 @@ def named_rows(file: str, checks: Sequence[Flag]) -> tuple[list[dict[str, Any]],
         else:
             anchors.append(None)
             continue  # dismissed by the reviewer: left out of the page as it is of flags.csv
-        shown.append(
-            {
-                "id": row_id,
-                "kind": kind,
-                "unit": f.unit,
-                "check": f.check,
-                "severity": f.severity.value,
-                "message": f.message,
-                "stated": f.stated,
-                "computed": f.computed,
-                "difference": f.difference,
-                "formula": f.formula,
-                "location": f.location,
-                "quotes": [[q.start, q.end, q.text, q.page, q.location] for q in f.quotes],
-            }
-        )
+        shown.append({"id": row_id, "kind": kind, **f.record()})
     return shown, anchors
 
 
@@ -227,16 +212,17 @@ def _index(
     ]
     ranked = sorted(enumerate(reports), key=lambda ir: (_STATUS_RANK.get(ir[1].get("status", ""), 9), ir[0]))
     for _, r in ranked:
-        name = _unguarded(r.get("file", ""))
+        name = r.get("file", "")  # the caller gives the file as named (report.finish undoes the CSV's guard)
         status = r.get("status", "")
         key = file_key(name)
-        ok = passed.get((name, _unguarded(r.get("unit", ""))), 0)
+        unit = _unguarded(r.get("unit", ""))
+        ok = passed.get((name, unit), 0)
         link = f'<a href="#file-{key}">{_e(name)}</a>' if name in checks_of or ok or status != "failed" else _e(name)
         parts.append(
             f'<tr class="report-row status-{_e(status)}" data-status="{_e(status)}" '
             f'data-checks="{_e(" ".join(sorted(checks_of.get(name, ()))))}" '
             f'data-severities="{_e(" ".join(sorted(severities_of.get(name, ()))))}">'
-            f"<td>{link}</td><td>{_e(_unguarded(r.get('unit', '')))}</td>"
+            f"<td>{link}</td><td>{_e(unit)}</td>"
             f'<td class="status">{_e(STATUS_ZH.get(status, status))}</td><td>{_e(r.get("errors", ""))}</td>'
             f"<td>{_e(r.get('warnings', ''))}</td><td>{ok if status != 'failed' else ''}</td>"
             f"<td>{_e(r.get('detail', ''))}</td></tr>\n"
@@ -287,7 +273,7 @@ def _source_link(path: str, out_dir: Path) -> str:
 
 
 def _flag_item(r: dict[str, Any], view: dict[str, Any], source: str) -> str:
-    pages = sorted({q[3] for q in r["quotes"] if q[3]})
+    pages = sorted({q["page"] for q in r["quotes"] if q["page"]})
     goto = "".join(
         f' <a class="goto-page" href="#page-{r["id"].split("-")[1]}-{p}">第{p}页图像</a>'
         for p in pages
@@ -316,9 +302,9 @@ def _figure(key: str, page: dict[str, Any], flags: list[dict[str, Any]]) -> str:
     boxes = []
     for r in flags:
         for q in r["quotes"]:
-            if q[3] is None:
+            if q["page"] is None:
                 continue
-            for x0, y0, x1, y1 in page["boxes"].get(q[2], []):
+            for x0, y0, x1, y1 in page["boxes"].get(q["text"], []):
                 boxes.append(
                     f'<div class="box" data-flags="{r["id"]}" style="left:{x0 * 100:.2f}%;top:{y0 * 100:.2f}%;'
                     f'width:{(x1 - x0) * 100:.2f}%;height:{(y1 - y0) * 100:.2f}%"></div>'
@@ -339,7 +325,8 @@ def _marked_text(text: str, units: list[list[Any]], rows: list[dict[str, Any]], 
     events: dict[int, list[tuple[str, str]]] = {}  # offset → ("+"/"-", id)
     anchors: dict[int, list[str]] = {}
     for r in rows:
-        placed = [(q[0], q[1]) for q in r["quotes"] if q[0] is not None and q[1] is not None and 0 <= q[0] < q[1] <= n]
+        spans = [(q["start"], q["end"]) for q in r["quotes"] if q["start"] is not None and q["end"] is not None]
+        placed = [(a, b) for a, b in spans if 0 <= a < b <= n]
         for a, b in placed:
             events.setdefault(a, []).append(("+", r["id"]))
             events.setdefault(b, []).append(("-", r["id"]))
@@ -397,7 +384,10 @@ def _marked_text(text: str, units: list[list[Any]], rows: list[dict[str, Any]], 
 def _windows(n: int, rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
     """Stretches of a text too long to show whole: the neighbourhood of every quote, merged."""
     spans = sorted(
-        (max(0, q[0] - _CONTEXT), min(n, q[1] + _CONTEXT)) for r in rows for q in r["quotes"] if q[0] is not None
+        (max(0, q["start"] - _CONTEXT), min(n, q["end"] + _CONTEXT))
+        for r in rows
+        for q in r["quotes"]
+        if q["start"] is not None and q["end"] is not None
     )
     merged: list[tuple[int, int]] = []
     for a, b in spans or [(0, min(n, 2 * _CONTEXT))]:

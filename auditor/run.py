@@ -22,7 +22,7 @@ from auditor.audit import (
 )
 from auditor.errors import ConfigError
 from auditor.extract import ExtractConfig
-from auditor.report import RunFolder, flag_object
+from auditor.report import RunFolder
 from auditor.workbook import Baseline
 from auditor.workers import Pool, default_jobs, preload
 
@@ -166,7 +166,7 @@ def _dismiss(units: list[UnitResult], baseline: Baseline) -> int:
     count = 0
     for u in units:
         for f in u.checks:
-            if f.flagged and baseline.dismissed(flag_object(f)):
+            if f.flagged and baseline.dismissed(f.record()):
                 f.dismissed = True
                 count += 1
         u.settle()

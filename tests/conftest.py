@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,19 @@ FIXTURES = ROOT / "fixtures"
 SEEDS = FIXTURES / "seeds"
 # A copy of ../shared/labels/seeds.jsonl, so the evaluation runs wherever the repo is cloned.
 LABELS = FIXTURES / "labels" / "seeds.jsonl"
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV the command wrote (UTF-8 with BOM), as dicts by column."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def audit(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real command in its own process, as a user or a script starts it (stderr is a pipe)."""
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args], capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -20,23 +20,11 @@ from auditor.extract import ExtractConfig
 from auditor.run import BatchOptions, run_batch
 
 from . import hostile_inputs as hostile
-from .conftest import FIXTURES, SEEDS
+from .conftest import FIXTURES, SEEDS, audit, rows
 
 runner = CliRunner()
 SEED = SEEDS / "001_58accd15f871133c.txt"  # flagged: 5 errors, 1 warning
 CLEAN = FIXTURES / "checks" / "SUM" / "clean.txt"
-
-
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def audit(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real command in its own process, as a user or a script starts it (stderr is a pipe)."""
-    return subprocess.run(
-        [sys.executable, "-m", "auditor", *args], capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def start(*args: str) -> subprocess.Popen[bytes]:

@@ -3,13 +3,10 @@ with its --baseline round trip, all through the real command on the seed reports
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -17,21 +14,10 @@ import pytest
 
 from auditor.documents import load
 
-from .conftest import FIXTURES, SEEDS
+from .conftest import FIXTURES, SEEDS, audit, rows
 
 CONVERTED = FIXTURES / "converted"
 SEED = SEEDS / "001_58accd15f871133c.txt"  # 5 errors, 1 warning
-
-
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def audit(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "auditor", *args], capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 # --------------------------------------------------------------------------- locations

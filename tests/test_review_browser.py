@@ -9,7 +9,6 @@ Set AUDITOR_SCREENSHOTS=1 to also save docs/review-index.png and docs/review-fla
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import re
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .browser import chromium, open_page
-from .conftest import FIXTURES, ROOT, SEEDS
+from .conftest import FIXTURES, ROOT, SEEDS, rows
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -127,11 +126,6 @@ VISIBLE_JS = "() => [...document.querySelectorAll('li.flag-item')].map(li => [li
 
 
 # --------------------------------------------------------------------------- what the CSVs promise
-
-
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def key(file: str) -> str:

@@ -9,7 +9,6 @@ find nothing can therefore lower nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +18,7 @@ from auditor.errors import LLMError
 from auditor.extract import ExtractResult
 from auditor.extract.llm import LLMExtractor, QuoteFinder
 from auditor.extract.rules import RulesExtractor
-from auditor.facts import Facts, FundFlow, Quantity, ScoreNode
+from auditor.facts import Facts, FundFlow, Quantity, ScoreNode, quantities
 from auditor.units import Unit
 
 _FLOW_FIELDS = [k for k in FundFlow.model_fields if k not in {"name", "source", "inferred"}]
@@ -60,7 +59,7 @@ class _Merger:
                 at = self.where(getattr(flow, k))
                 if at is not None:
                     roles[at] = k
-        for q in _quantities(rules):
+        for q in quantities(rules):
             at = self.where(q)
             if at is not None:
                 self.read.setdefault(at, []).append(_Read(q.value, q.unit, roles.get(at, "")))
@@ -83,7 +82,7 @@ class _Merger:
 
     def usable(self, item: Any, roles: dict[int, str] | None = None) -> bool:
         """A model item none of whose values disagrees with the rules; a disagreement is recorded."""
-        for q in _quantities(item):
+        for q in quantities(item):
             why = self.conflict(q, (roles or {}).get(id(q), ""))
             if why:
                 self.disagreements.append(why)
@@ -114,7 +113,7 @@ class _Merger:
     def scores(self, theirs: list[ScoreNode], out: list[ScoreNode]) -> None:
         """A model score relation is added when the rules' tree holds none of its numbers."""
         for t in theirs:
-            if any(self.known(q) for q in _quantities(t)) or not self.usable(t):
+            if any(self.known(q) for q in quantities(t)) or not self.usable(t):
                 continue
             out.append(t)
 
@@ -132,17 +131,6 @@ _ROLE_ZH = {
     "closing_balance": "滚存结余",
     "rate": "执行率",
 }
-
-
-def _quantities(obj: Any) -> Iterator[Quantity]:
-    if isinstance(obj, Quantity):
-        yield obj
-    elif isinstance(obj, list):
-        for x in obj:
-            yield from _quantities(x)
-    elif hasattr(type(obj), "model_fields"):
-        for name in type(obj).model_fields:
-            yield from _quantities(getattr(obj, name))
 
 
 def merge_facts(rules: Facts, llm: Facts, unit: Unit) -> tuple[Facts, list[str]]:

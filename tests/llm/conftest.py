@@ -21,6 +21,11 @@ def unit_of(text: str, name: str = "report.txt", title: str = "测试报告") ->
     return Unit(doc, 0, title, "测试资金", "2024", 0, len(text))
 
 
+def v(label: str, number: str, unit: str, quote: str) -> dict[str, str]:
+    """A value as the contract has a model give it: its label, its number, and a quote holding both."""
+    return {"label": label, "number": number, "unit": unit, "quote": quote}
+
+
 def llm_config(base_url: str, tmp_path: Path, **kw: Any) -> ExtractConfig:
     values: dict[str, Any] = {
         "extractor": "llm",

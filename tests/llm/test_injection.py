@@ -3,7 +3,6 @@ every extractor mode, whatever the obeying model returns (nothing, values in the
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +11,12 @@ from typer.testing import CliRunner
 
 from auditor.cli import app
 
-from .conftest import FAKE_KEY
+from ..conftest import rows
+from .conftest import FAKE_KEY, v
 from .fake_openai import FakeOpenAI, Reply, Step
 
 REPORT = Path(__file__).resolve().parents[2] / "fixtures" / "llm" / "injection" / "report.txt"
 runner = CliRunner()
-
-
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def expected() -> set[tuple[str, str, str, str]]:
@@ -29,10 +24,6 @@ def expected() -> set[tuple[str, str, str, str]]:
         (r["check"], r["severity"], r["stated"], r["computed"])
         for r in rows(REPORT.with_name("report.txt.expected.csv"))
     }
-
-
-def v(label: str, number: str, unit: str, quote: str) -> dict[str, str]:
-    return {"label": label, "number": number, "unit": unit, "quote": quote}
 
 
 # What a model that obeys the planted paragraph answers.

@@ -15,7 +15,7 @@ from auditor.extract.llm import LLMExtractor
 from auditor.grounding import ground
 from auditor.numbers import canonical, fold
 
-from .conftest import FAKE_KEY, extractor, unit_of
+from .conftest import FAKE_KEY, extractor, unit_of, v
 from .fake_openai import Drop, FakeOpenAI, Hang, Raw, Reply, Status
 
 TEXT = (
@@ -26,11 +26,6 @@ TEXT = (
     "二、绩效目标完成情况\n"
     "参保人数216.96万人，完成比例99.5%。\n"
 )
-
-
-def v(label: str, number: str, unit: str, quote: str) -> dict[str, str]:
-    """A value as the contract has a model give it: its label, its number, and a quote holding both."""
-    return {"label": label, "number": number, "unit": unit, "quote": quote}
 
 
 ALLOCATED = v("当年下达资金", "1,108", "万元", "当年下达资金1,108万元")

@@ -17,7 +17,7 @@ from auditor.cli import app
 from auditor.extract import ExtractConfig
 
 from ..conftest import SEEDS
-from .conftest import FAKE_KEY, llm_config
+from .conftest import FAKE_KEY, llm_config, v
 from .fake_openai import Drop, FakeOpenAI, Hang, Raw, Reply, Status, Step
 from .record_seeds import replies, request_text, sha
 
@@ -128,13 +128,13 @@ FAULTS: dict[str, tuple[list[Step], int, str]] = {
 
 
 def flow(n: str, s: str) -> dict[str, Any]:
-    def v(label: str, number: str, unit: str) -> dict[str, str]:
-        return {"label": label, "number": number, "unit": unit, "quote": f"{label}{number}{unit}"}
+    def value(label: str, number: str, unit: str) -> dict[str, str]:
+        return v(label, number, unit, f"{label}{number}{unit}")
 
     return {
         "kind": "flow",
-        "stated": v("预算执行率为", "95", "%"),
-        "operands": [v("下达资金", n, "万元"), v("实际支出", s, "万元")],
+        "stated": value("预算执行率为", "95", "%"),
+        "operands": [value("下达资金", n, "万元"), value("实际支出", s, "万元")],
     }
 
 

@@ -4,7 +4,6 @@ flags.csv, through the real command. Expected rows are the hand-computed ones of
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from collections import Counter
@@ -16,6 +15,7 @@ from typer.testing import CliRunner
 
 from auditor.cli import app
 
+from ..conftest import rows
 from .conftest import FAKE_KEY
 from .fake_openai import FakeOpenAI, Reply, Step
 
@@ -39,11 +39,6 @@ EXPECTED: dict[str, tuple[Path, Path, set[tuple[str, str, str, str]]]] = {
         {("SUM", "198107", "198007", "flag")},
     ),
 }
-
-
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def checks(out: Path) -> Counter[tuple[str, str, str, str]]:
